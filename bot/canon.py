@@ -1,0 +1,155 @@
+"""The canon in ``data/``: loaded and checked once, then seeded into every server by the store."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from bot.models import (
+    Canon,
+    Certainty,
+    CharacterFields,
+    NewsFields,
+    SourceRef,
+    Stage,
+    Status,
+    TheoryFields,
+)
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DEFAULT_OPTIONS = ("Agree", "Disagree", "Not sure")
+
+
+class CanonError(Exception):
+    """The files in ``data/`` are wrong; the message names the file and the record."""
+
+
+def _source(raw: Any, article: SourceRef, where: str) -> SourceRef:
+    if not isinstance(raw, Mapping) or "certainty" not in raw:
+        raise CanonError(f"{where}: every record needs a source with a certainty")
+    try:
+        certainty = Certainty(raw["certainty"])
+    except ValueError:
+        raise CanonError(f"{where}: unknown certainty {raw['certainty']!r}") from None
+    name = raw.get("name") or article.name
+    url = raw.get("url") or (article.url if name == article.name else None)
+    return SourceRef(name=name, certainty=certainty, url=url or None)
+
+
+def _text(raw: Mapping[str, Any], key: str, where: str, *, required: bool = False) -> str | None:
+    value = raw.get(key)
+    if value is None or value == "":
+        if required:
+            raise CanonError(f"{where}: {key!r} is required")
+        return None
+    if not isinstance(value, str):
+        raise CanonError(f"{where}: {key!r} must be text")
+    return value
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise CanonError(f"{path.name}: {exc}") from None
+
+
+def _characters(raw: list[dict[str, Any]], article: SourceRef) -> tuple[CharacterFields, ...]:
+    out = []
+    for i, item in enumerate(raw):
+        where = f"characters.toml, character {item.get('key', i)!r}"
+        try:
+            status = Status(item["status"])
+        except (KeyError, ValueError):
+            raise CanonError(f"{where}: status must be one of {[s.value for s in Status]}") from None
+        out.append(
+            CharacterFields(
+                key=_text(item, "key", where, required=True) or "",
+                name=_text(item, "name", where, required=True) or "",
+                hangul=_text(item, "hangul", where),
+                actor=_text(item, "actor", where),
+                role=_text(item, "role", where, required=True) or "",
+                status=status,
+                fate_s1=_text(item, "fate_s1", where),
+                season2=_text(item, "season2", where),
+                source=_source(item.get("source"), article, where),
+                status_source=_source(item.get("status_source"), article, where),
+                aliases=tuple(item.get("aliases", ())),
+                notes=_text(item, "notes", where),
+            )
+        )
+    return tuple(out)
+
+
+def _news(raw: list[dict[str, Any]], article: SourceRef) -> tuple[NewsFields, ...]:
+    return tuple(
+        NewsFields(
+            key=_text(item, "key", where, required=True),
+            headline=_text(item, "headline", where, required=True) or "",
+            happened_on=_text(item, "happened_on", where),
+            reported_on=_text(item, "reported_on", where, required=True) or "",
+            details=_text(item, "details", where),
+            source=_source(item.get("source"), article, where),
+        )
+        for i, item in enumerate(raw)
+        for where in [f"timeline.toml, news {item.get('key', i)!r}"]
+    )
+
+
+def _theories(raw: list[dict[str, Any]], article: SourceRef) -> tuple[TheoryFields, ...]:
+    out = []
+    for i, item in enumerate(raw):
+        where = f"theories.toml, theory {item.get('key', i)!r}"
+        options = tuple(item.get("options", DEFAULT_OPTIONS))
+        if not 2 <= len(options) <= 10:
+            raise CanonError(f"{where}: a theory needs 2 to 10 options")
+        out.append(
+            TheoryFields(
+                key=_text(item, "key", where, required=True),
+                title=_text(item, "title", where, required=True) or "",
+                details=_text(item, "details", where),
+                options=options,
+                source=_source(item.get("source"), article, where),
+            )
+        )
+    return tuple(out)
+
+
+def _unique(keys: list[str | None], what: str) -> None:
+    seen: set[str | None] = set()
+    for key in keys:
+        if key in seen:
+            raise CanonError(f"{what}: the key {key!r} is used twice")
+        seen.add(key)
+
+
+def load_canon(data_dir: Path = DATA_DIR) -> Canon:
+    meta = _read(data_dir / "canon.toml")
+    art = meta.get("article", {})
+    article = SourceRef(
+        name=art.get("name", "the article"),
+        certainty=Certainty(art.get("certainty", "reported")),
+        url=art.get("url") or None,
+    )
+    characters = _characters(_read(data_dir / "characters.toml").get("character", []), article)
+    news = _news(_read(data_dir / "timeline.toml").get("news", []), article)
+    theories = _theories(_read(data_dir / "theories.toml").get("theory", []), article)
+    _unique([c.key for c in characters], "characters.toml")
+    _unique([n.key for n in news], "timeline.toml")
+    _unique([t.key for t in theories], "theories.toml")
+    try:
+        stage = Stage(meta.get("stage", "rumoured"))
+    except ValueError:
+        raise CanonError(f"canon.toml: unknown stage {meta.get('stage')!r}") from None
+    return Canon(
+        version=int(meta["version"]),
+        article=article,
+        article_date=str(art.get("date", "")),
+        stage=stage,
+        characters=characters,
+        news=news,
+        theories=theories,
+    )

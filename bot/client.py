@@ -1,0 +1,135 @@
+"""The bot: a ``commands.Bot`` wired to the store, the canon and the cogs."""
+
+from __future__ import annotations
+
+import logging
+import pkgutil
+from typing import Any, Literal
+
+import discord
+from discord.ext import commands
+
+import cogs
+from bot import __version__
+from bot.canon import load_canon
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.models import Canon
+from bot.store import Store
+from bot.tree import HalfbieTree
+
+log = logging.getLogger(__name__)
+
+SyncMode = Literal["auto", "force"]
+
+
+def find_extensions() -> list[str]:
+    """Every extension under ``cogs/``: each top-level module or package not starting with ``_``."""
+    return sorted(
+        f"{cogs.__name__}.{module.name}"
+        for module in pkgutil.iter_modules(cogs.__path__)
+        if not module.name.startswith("_")
+    )
+
+
+class HalfbieBot(commands.Bot):
+    store: Store
+    canon: Canon
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None, sync: SyncMode = "auto") -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # servers, channels and roles; nothing privileged
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            tree_cls=HalfbieTree,
+            intents=intents,
+            allowed_mentions=discord.AllowedMentions.none(),
+            member_cache_flags=discord.MemberCacheFlags.none(),
+            chunk_guilds_at_startup=False,
+            max_messages=None,
+            owner_ids=set(settings.owner_ids) or None,
+        )
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.sync_mode: SyncMode = sync
+        self.started_at = self.clock.monotonic()
+        self.version = __version__
+        self._seeded: set[int] = set()
+
+    # -- start and stop ---------------------------------------------------------------------
+
+    async def setup_hook(self) -> None:
+        # Interactions can arrive before on_ready: everything they need is ready here.
+        self.canon = load_canon()
+        self.store = await Store.open(self.settings.db_path, clock=self.clock.now)
+        log.info("Database %s at schema version %d", self.settings.db_path, self.store.version)
+        self._seeded = await self.store.guilds.seeded(self.canon.version)
+        for extension in find_extensions():
+            await self.load_extension(extension)
+        log.info("Loaded %d extensions", len(self.extensions))
+        await self.sync_commands(force=self.sync_mode == "force")
+
+    async def close(self) -> None:
+        await super().close()
+        store = getattr(self, "store", None)
+        if store is not None:
+            await store.close()
+
+    # -- commands ---------------------------------------------------------------------------
+
+    async def sync_commands(self, *, force: bool = False) -> bool:
+        """Sync the command tree when it differs from the last one synced (or when forced)."""
+        guild = discord.Object(self.settings.dev_guild) if self.settings.dev_guild else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        target = f"guild:{guild.id}" if guild else "global"
+        key = f"commands.hash.{target}"
+        digest = await self.tree.payload_hash(guild)
+        if not force and await self.store.meta.get(key) == digest:
+            log.info("Commands unchanged since the last sync (%s); not syncing", target)
+            return False
+        try:
+            synced = await self.tree.sync(guild=guild)
+        except discord.HTTPException as exc:
+            log.error("Could not sync commands to %s: %s", target, exc)
+            return False
+        await self.store.meta.set(key, digest)
+        log.info("Synced %d commands to %s", len(synced), target)
+        return True
+
+    # -- servers ----------------------------------------------------------------------------
+
+    async def seed_guild(self, guild_id: int) -> None:
+        """Seed a server from the canon once; a known server costs nothing."""
+        if guild_id in self._seeded:
+            return
+        await self.store.guilds.seen(guild_id)  # clears a "left" mark from an earlier kick
+        if await self.store.guilds.seed(guild_id, self.canon):
+            log.info("Seeded server %d from the canon (version %d)", guild_id, self.canon.version)
+        self._seeded.add(guild_id)
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        # Servers the bot was already in, including ones joined while it was down.
+        await self.seed_guild(guild.id)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.seed_guild(guild.id)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        # The data stays for a grace period (a mistaken kick loses nothing).
+        await self.store.guilds.left(guild.id)
+
+    async def on_ready(self) -> None:
+        log.info("Ready as %s in %d servers", self.user, len(self.guilds))
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        log.exception("Unhandled error in %s", event_method)
+
+    @property
+    def uptime(self) -> float:
+        return self.clock.monotonic() - self.started_at
+
+
+def create_bot(settings: Settings, *, clock: Clock | None = None, sync: SyncMode = "auto") -> HalfbieBot:
+    return HalfbieBot(settings, clock=clock, sync=sync)

@@ -1,0 +1,115 @@
+"""Settings: read once from the environment, validated, frozen, passed in.
+
+python-dotenv loads ``.env`` into the environment first (values already set in
+the environment win).  Every problem becomes a :class:`ConfigError` whose text
+is one plain line naming the variable and what to do.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = ROOT / "data" / "halfbie.db"
+ENV_EXAMPLE = ".env.example"
+
+# A bot token is three base64url parts separated by dots; the first is the bot's id.
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}$")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message is one line for the host."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    token: str = field(repr=False)
+    db_path: Path
+    dev_guild: int | None = None
+    log_level: str = "INFO"
+    owner_ids: frozenset[int] = frozenset()
+
+    def __repr__(self) -> str:  # the token never shows up in logs or tracebacks
+        return (
+            f"Settings(token=<hidden>, db_path={str(self.db_path)!r}, dev_guild={self.dev_guild}, "
+            f"log_level={self.log_level!r}, owner_ids={sorted(self.owner_ids)})"
+        )
+
+    __str__ = __repr__
+
+    @property
+    def log_level_number(self) -> int:
+        return logging.getLevelNamesMapping()[self.log_level]
+
+
+def _fail(variable: str, problem: str) -> ConfigError:
+    return ConfigError(f"{variable} {problem} (see {ENV_EXAMPLE} for every setting).")
+
+
+def _snowflake(variable: str, text: str) -> int:
+    text = text.strip()
+    if not text.isdigit() or not 0 < int(text) < 2**63:
+        raise _fail(variable, f"must be a Discord id (digits only), not {text[:40]!r}")
+    return int(text)
+
+
+def _check_db_path(raw: str) -> Path:
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    if path.is_dir():
+        raise _fail("HALFBIE_DB", f"points at a folder ({path}); give a file path such as data/halfbie.db")
+    folder = path.parent
+    if not folder.is_dir():
+        raise _fail("HALFBIE_DB", f"is in a folder that does not exist ({folder}); create it or change HALFBIE_DB")
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise _fail("HALFBIE_DB", f"points at a file the bot cannot read and write ({path}); fix its permissions")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise _fail("HALFBIE_DB", f"is in a folder the bot cannot write to ({folder}); fix its permissions or change HALFBIE_DB")
+    return path
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool = True) -> Settings:
+    """Read and check every setting; ``env`` defaults to ``os.environ``.
+
+    Commands that never log in (``backup``, ``export``) pass ``require_token=False``.
+    """
+    env = os.environ if env is None else env
+
+    token = env.get("DISCORD_TOKEN", "").strip()
+    if require_token:
+        if not token:
+            raise _fail("DISCORD_TOKEN", "is not set: copy .env.example to .env and put your bot's token in it")
+        if not _TOKEN_RE.match(token):
+            raise _fail(
+                "DISCORD_TOKEN",
+                "does not look like a bot token: copy it again from the Developer Portal (Bot, Reset Token)",
+            )
+
+    db_path = _check_db_path(env.get("HALFBIE_DB", "").strip() or str(DEFAULT_DB))
+
+    dev_guild_raw = env.get("HALFBIE_DEV_GUILD", "").strip()
+    dev_guild = _snowflake("HALFBIE_DEV_GUILD", dev_guild_raw) if dev_guild_raw else None
+
+    log_level = (env.get("HALFBIE_LOG_LEVEL", "").strip() or "INFO").upper()
+    if log_level not in _LOG_LEVELS:
+        raise _fail("HALFBIE_LOG_LEVEL", f"must be one of {', '.join(_LOG_LEVELS)}, not {log_level[:20]!r}")
+
+    owners_raw = env.get("HALFBIE_OWNER_IDS", "").strip()
+    owner_ids = frozenset(
+        _snowflake("HALFBIE_OWNER_IDS", part) for part in re.split(r"[,\s]+", owners_raw) if part
+    )
+
+    return Settings(
+        token=token,
+        db_path=db_path,
+        dev_guild=dev_guild,
+        log_level=log_level,
+        owner_ids=owner_ids,
+    )

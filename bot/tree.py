@@ -1,0 +1,34 @@
+"""The command tree: one error handler for every slash command."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from bot.errors import answer_error
+
+if TYPE_CHECKING:
+    from bot.client import HalfbieBot
+
+
+class HalfbieTree(app_commands.CommandTree["HalfbieBot"]):
+    async def on_error(
+        self, interaction: discord.Interaction[HalfbieBot], error: app_commands.AppCommandError
+    ) -> None:
+        await answer_error(interaction, error)
+
+    async def payload(self, guild: discord.abc.Snowflake | None = None) -> list[dict[str, Any]]:
+        """The exact command payload that :meth:`sync` would send."""
+        commands = self.get_commands(guild=guild)
+        translator = self.translator
+        if translator:
+            return [await cmd.get_translated_payload(self, translator) for cmd in commands]
+        return [cmd.to_dict(self) for cmd in commands]
+
+    async def payload_hash(self, guild: discord.abc.Snowflake | None = None) -> str:
+        body = json.dumps(await self.payload(guild), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(body.encode()).hexdigest()
