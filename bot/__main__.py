@@ -1,4 +1,4 @@
-"""Command line: ``halfbie`` (or ``python -m bot``) runs the bot; ``halfbie sync`` forces a command sync."""
+"""Command line: ``halfbie`` (``python -m bot``) runs the bot; ``halfbie sync`` forces a sync."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ log = logging.getLogger("bot")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="halfbie", description="Halfbie, the All of Us Are Dead fan-server bot.")
+    parser = argparse.ArgumentParser(
+        prog="halfbie", description="Halfbie, the All of Us Are Dead fan-server bot."
+    )
     parser.add_argument("--version", action="version", version=f"halfbie {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", help="run the bot (the default)")
@@ -38,9 +40,17 @@ async def _run(settings: Settings, *, sync_only: bool) -> int:
 
     bot = create_bot(settings, sync="force" if sync_only else "auto")
     loop = asyncio.get_running_loop()
+    closing: set[asyncio.Task[None]] = set()
+
+    def stop(signum: signal.Signals) -> None:
+        log.info("Received %s: closing the gateway and the database", signum.name)
+        task = asyncio.create_task(bot.close())
+        closing.add(task)
+        task.add_done_callback(closing.discard)
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        # Client.run only handles KeyboardInterrupt; SIGTERM must close the gateway and the store too.
-        loop.add_signal_handler(signum, lambda name=signal.Signals(signum).name: _stop(bot, name))
+        # Client.run only handles KeyboardInterrupt; SIGTERM must close the gateway and store too.
+        loop.add_signal_handler(signum, stop, signum)
     try:
         async with bot:
             if sync_only:
@@ -48,15 +58,13 @@ async def _run(settings: Settings, *, sync_only: bool) -> int:
                 return 0
             await bot.start(settings.token)
     except discord.LoginFailure:
-        return _fail("DISCORD_TOKEN was refused by Discord: copy the token again from the Developer Portal into .env")
+        return _fail(
+            "DISCORD_TOKEN was refused by Discord:"
+            " copy the token again from the Developer Portal into .env"
+        )
     except StoreOpenError as exc:
         return _fail(str(exc))
     return 0
-
-
-def _stop(bot: discord.Client, signame: str) -> None:
-    log.info("Received %s: closing the gateway and the database", signame)
-    asyncio.ensure_future(bot.close())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import pkgutil
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import discord
 from discord.ext import commands
@@ -36,7 +37,12 @@ class HalfbieBot(commands.Bot):
     store: Store
     canon: Canon
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None, sync: SyncMode = "auto") -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Clock | None = None, sync: SyncMode = "auto"
+    ) -> None:
+        # Halfbie has no voice features: no warnings about voice libraries at start.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         intents = discord.Intents.none()
         intents.guilds = True  # servers, channels and roles; nothing privileged
         super().__init__(
@@ -56,6 +62,7 @@ class HalfbieBot(commands.Bot):
         self.started_at = self.clock.monotonic()
         self.version = __version__
         self._seeded: set[int] = set()
+        self._seeding: dict[int, asyncio.Task[None]] = {}
 
     # -- start and stop ---------------------------------------------------------------------
 
@@ -85,7 +92,7 @@ class HalfbieBot(commands.Bot):
             self.tree.copy_global_to(guild=guild)
         target = f"guild:{guild.id}" if guild else "global"
         key = f"commands.hash.{target}"
-        digest = await self.tree.payload_hash(guild)
+        digest = await cast(HalfbieTree, self.tree).payload_hash(guild)
         if not force and await self.store.meta.get(key) == digest:
             log.info("Commands unchanged since the last sync (%s); not syncing", target)
             return False
@@ -104,20 +111,53 @@ class HalfbieBot(commands.Bot):
         """Seed a server from the canon once; a known server costs nothing."""
         if guild_id in self._seeded:
             return
-        await self.store.guilds.seen(guild_id)  # clears a "left" mark from an earlier kick
-        if await self.store.guilds.seed(guild_id, self.canon):
-            log.info("Seeded server %d from the canon (version %d)", guild_id, self.canon.version)
+        try:
+            if await self.store.guilds.seed(guild_id, self.canon):
+                log.info(
+                    "Seeded server %d from the canon (version %d)", guild_id, self.canon.version
+                )
+        except Exception:
+            log.exception(
+                "Could not seed server %d; it will be tried again at the next start", guild_id
+            )
+            return
         self._seeded.add(guild_id)
+
+    def _schedule_seed(self, guild_id: int) -> None:
+        if guild_id in self._seeded or guild_id in self._seeding:
+            return
+        task = asyncio.create_task(self.seed_guild(guild_id), name=f"seed-{guild_id}")
+        self._seeding[guild_id] = task
+        task.add_done_callback(lambda _: self._seeding.pop(guild_id, None))
+
+    async def ensure_seeded(self, guild_id: int) -> None:
+        """Make sure a server's canon is committed before reading it.
+
+        Interactions can arrive before discord.py dispatches ``on_guild_available``
+        for their server; a command that reads the server's data waits here.
+        """
+        if guild_id in self._seeded:
+            return
+        self._schedule_seed(guild_id)
+        task = self._seeding.get(guild_id)
+        if task is not None:
+            await asyncio.shield(task)
+
+    async def seeding_done(self) -> None:
+        """Wait until every seeding under way is committed."""
+        while self._seeding:
+            await asyncio.gather(*self._seeding.values(), return_exceptions=True)
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
         # Servers the bot was already in, including ones joined while it was down.
-        await self.seed_guild(guild.id)
+        self._schedule_seed(guild.id)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
-        await self.seed_guild(guild.id)
+        self._schedule_seed(guild.id)
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         # The data stays for a grace period (a mistaken kick loses nothing).
+        self._seeded.discard(guild.id)
         await self.store.guilds.left(guild.id)
 
     async def on_ready(self) -> None:
@@ -131,5 +171,7 @@ class HalfbieBot(commands.Bot):
         return self.clock.monotonic() - self.started_at
 
 
-def create_bot(settings: Settings, *, clock: Clock | None = None, sync: SyncMode = "auto") -> HalfbieBot:
+def create_bot(
+    settings: Settings, *, clock: Clock | None = None, sync: SyncMode = "auto"
+) -> HalfbieBot:
     return HalfbieBot(settings, clock=clock, sync=sync)

@@ -16,7 +16,9 @@ from discord import app_commands
 
 log = logging.getLogger(__name__)
 
-GENERIC_FAILURE = "Something went wrong on our side; it has been logged. Please try again in a moment."
+GENERIC_FAILURE = (
+    "Something went wrong on our side; it has been logged. Please try again in a moment."
+)
 
 
 class UserError(app_commands.AppCommandError):

@@ -89,6 +89,7 @@ class Character:
     fields: CharacterFields
     updated_at: int
     updated_by: int | None  # None: seeded from the canon
+    removed_at: int | None = None  # set when an admin removed it (soft delete)
 
 
 # -- release news -------------------------------------------------------------
@@ -147,6 +148,17 @@ class Theory:
     channel_id: int | None  # where its poll message was last posted
     message_id: int | None
     outcome: int | None  # index of the option that came true, once resolved
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    """One member's current vote in one poll."""
+
+    guild_id: int
+    theory_id: int
+    member_id: int
+    option: int  # index into the theory's options
+    voted_at: int
 
 
 @dataclass(frozen=True, slots=True)

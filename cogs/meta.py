@@ -30,7 +30,9 @@ class Meta(commands.Cog):
     def __init__(self, bot: HalfbieBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="about", description="Version, uptime, latency, and where the facts come from")
+    @app_commands.command(
+        name="about", description="Version, uptime, latency, and where the facts come from"
+    )
     async def about(self, interaction: discord.Interaction) -> None:
         bot = self.bot
         embed = discord.Embed(
@@ -41,7 +43,9 @@ class Meta(commands.Cog):
         embed.add_field(name=TEXT["about.uptime"], value=duration(bot.uptime))
         embed.add_field(name=TEXT["about.latency"], value=latency_ms(bot.latency))
         embed.add_field(name=TEXT["about.servers"], value=str(len(bot.guilds)))
-        canon = TEXT["about.canon.value"].format(article=bot.canon.article.name, date=bot.canon.article_date)
+        canon = TEXT["about.canon.value"].format(
+            article=bot.canon.article.name, date=bot.canon.article_date
+        )
         embed.add_field(name=TEXT["about.canon"], value=clip(canon, 1024), inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

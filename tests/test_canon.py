@@ -1,4 +1,4 @@
-"""The canon in data/: every record sourced, nothing invented, the article's mix-up modelled right."""
+"""The canon in data/: every record sourced, nothing invented, the article's mix-up handled."""
 
 from __future__ import annotations
 

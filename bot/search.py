@@ -1,0 +1,151 @@
+"""Forgiving name search: case, hyphens, spaces, name order, Hangul, small typos, actors.
+
+Pure and synchronous: an index is built once per list of names and then queried
+for every keystroke of an autocomplete.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+# Scores: higher is better.  Kinds of match, best first.
+EXACT, PREFIX, CONTAINS, TYPO = 100, 80, 60, 40
+ACTOR_PENALTY = 5  # a character found by its actor ranks just below one found by name
+_INVISIBLE = {"Cf", "Cc", "Zs", "Zl", "Zp", "Pd", "Pc", "Po", "Ps", "Pe", "Pi", "Pf", "Sk", "Mn"}
+
+
+def normalize(text: str) -> str:
+    """Lower case, compatibility-folded, without spaces, punctuation or invisible characters."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in folded if unicodedata.category(ch) not in _INVISIBLE)
+
+
+def typo_distance(a: str, b: str, limit: int) -> int:
+    """Edit distance with transpositions (optimal string alignment); ``limit + 1`` beyond it."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        best = current[0]
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                value = min(value, previous2[j - 2] + 1)
+            current[j] = value
+            best = min(best, value)
+        if best > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def allowed_typos(length: int) -> int:
+    return 0 if length < 4 else 1 if length < 7 else 2
+
+
+def name_forms(name: str) -> set[str]:
+    """A name as people type it: whole, given name alone, and family name last."""
+    parts = name.split()
+    forms = {normalize(name)}
+    if len(parts) > 1:
+        forms.add(normalize(" ".join(parts[1:])))  # given name: "Nam-ra"
+        forms.add(normalize(" ".join([*parts[1:], parts[0]])))  # "Nam-ra Choi"
+    if parts and _is_hangul(parts[0]) and len(name) >= 3 and " " not in name:
+        forms.add(normalize(name[1:]))  # 최남라 → 남라
+    forms.discard("")
+    return forms
+
+
+def _is_hangul(text: str) -> bool:
+    return any("\uac00" <= ch <= "\ud7a3" for ch in text)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry(Generic[T]):
+    item: T
+    label: str  # what sorts ties
+    names: frozenset[str]
+    actors: frozenset[str] = field(default_factory=frozenset)
+
+
+class NameIndex(Generic[T]):
+    def __init__(self, entries: Iterable[Entry[T]]) -> None:
+        self._entries = list(entries)
+
+    @classmethod
+    def build(cls, items: Iterable[tuple[T, str, Sequence[str], Sequence[str]]]) -> NameIndex[T]:
+        """``items``: (item, label, names, actor names)."""
+        entries = []
+        for item, label, names, actors in items:
+            forms: set[str] = set()
+            for name in names:
+                forms |= name_forms(name)
+            actor_forms: set[str] = set()
+            for actor in actors:
+                actor_forms |= name_forms(actor)
+            entries.append(Entry(item, label, frozenset(forms), frozenset(actor_forms)))
+        return cls(entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @staticmethod
+    def _score(query: str, forms: frozenset[str]) -> int:
+        best = 0
+        typos = allowed_typos(len(query))
+        for form in forms:
+            if form == query:
+                return EXACT
+            if form.startswith(query):
+                best = max(best, PREFIX + min(len(query), 10))
+            elif query in form:
+                best = max(best, CONTAINS + min(len(query), 10))
+            elif typos and best < TYPO:
+                distance = typo_distance(query, form, typos)
+                if distance <= typos:
+                    best = max(best, TYPO - distance)
+                elif len(form) > len(query):  # a typo in what was typed so far
+                    distance = typo_distance(query, form[: len(query)], typos)
+                    if distance <= typos:
+                        best = max(best, TYPO - 5 - distance)
+        return best
+
+    def search(self, text: str, limit: int = 25) -> list[T]:
+        """Items matching ``text``, best first; every item (by label) when ``text`` is empty."""
+        query = normalize(text)[:100]
+        if not query:
+            return [e.item for e in sorted(self._entries, key=lambda e: e.label.casefold())][:limit]
+        scored = []
+        for entry in self._entries:
+            score = self._score(query, entry.names)
+            if entry.actors:
+                score = max(score, self._score(query, entry.actors) - ACTOR_PENALTY)
+            if score > 0:
+                scored.append((-score, entry.label.casefold(), entry.item))
+        scored.sort(key=lambda row: (row[0], row[1]))
+        return [item for _, _, item in scored[:limit]]
+
+    def closest(self, text: str, limit: int = 5) -> list[T]:
+        """The nearest names even when nothing really matches (for 'did you mean')."""
+        found = self.search(text, limit)
+        if found:
+            return found
+        query = normalize(text)[:100]
+        if not query:
+            return []
+        ranked = sorted(
+            self._entries,
+            key=lambda e: (
+                min((typo_distance(query, f, 50) for f in e.names), default=99),
+                e.label.casefold(),
+            ),
+        )
+        return [e.item for e in ranked[:limit]]

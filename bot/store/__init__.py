@@ -1,0 +1,165 @@
+"""Halfbie's data store: SQLite through aiosqlite, one writer with group commit.
+
+    store = await Store.open("data/halfbie.db", clock=clock)
+    await store.theories.cast_vote(guild_id, theory_id, member_id, option)
+    await store.close()
+
+Reads go to a reader connection; every write is a job for the single :class:`Writer`
+task, which commits the jobs queued together in one transaction.  The store never
+sees discord.py: ids are ints, times are Unix seconds from the injected clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import aiosqlite
+
+from ._db import Db
+from ._migrate import apply_migrations, load_migrations
+from ._open import absolute, check_location, connect, inspect
+from .audit import AuditLog
+from .characters import Characters
+from .errors import AlreadyExists, NotFound, StoreClosed, StoreError, StoreOpenError
+from .guilds import Guilds
+from .meta import Meta
+from .news import News, ReleaseTracker
+from .settings import Settings
+from .theories import Theories
+from .writer import Job, Writer, WriterStats
+
+__all__ = [
+    "AlreadyExists",
+    "Job",
+    "NotFound",
+    "Store",
+    "StoreClosed",
+    "StoreError",
+    "StoreOpenError",
+    "Writer",
+    "WriterStats",
+]
+
+log = logging.getLogger(__name__)
+
+
+class Store:
+    """The open database: one query object per aggregate, plus open/close/backup."""
+
+    def __init__(
+        self,
+        path: Path,
+        version: int,
+        reader: aiosqlite.Connection,
+        writer_conn: aiosqlite.Connection,
+        writer: Writer,
+        clock: Callable[[], float],
+    ) -> None:
+        # Use Store.open(); this only wires what it opened.
+        self.path = path
+        self.version = version
+        self.writer = writer
+        self.clock = clock
+        self._reader = reader
+        self._writer_conn = writer_conn
+        self._db = Db(reader, writer, clock)
+        self._closed = False
+        self.guilds = Guilds(self._db)
+        self.settings = Settings(self._db)
+        self.characters = Characters(self._db)
+        self.news = News(self._db)
+        self.release = ReleaseTracker(self._db)
+        self.theories = Theories(self._db)
+        self.audit = AuditLog(self._db)
+        self.meta = Meta(self._db)
+
+    @classmethod
+    async def open(
+        cls, path: str | os.PathLike[str], *, clock: Callable[[], float] = time.time
+    ) -> Store:
+        """Open (or create) the database and bring its schema up to date.
+
+        Raises StoreOpenError, whose message is one sentence for the host, when the
+        folder is missing or not writable, the file is not writable, not an SQLite
+        database, corrupt, another program's, or from a newer Halfbie.  A file that
+        fails a check is never written to.
+        """
+        path = absolute(path)
+        migrations = await asyncio.to_thread(load_migrations)
+        exists = check_location(path)
+        if exists:
+            await inspect(path, newest=len(migrations))
+        writer_conn = await connect(path, create=not exists)
+        reader: aiosqlite.Connection | None = None
+        try:
+            version = await apply_migrations(writer_conn, migrations, path=str(path))
+            reader = await connect(path, create=False, read_only=True)
+        except BaseException:
+            await writer_conn.close()
+            raise
+        writer = Writer(writer_conn)
+        writer.start()
+        log.info("opened the database at %s (schema version %d)", path, version)
+        return cls(path, version, reader, writer_conn, writer, clock)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def close(self) -> None:
+        """Commit what is queued, then close both connections.  Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self._db.closed = True
+        try:
+            await self.writer.close()
+            try:
+                await self._writer_conn.execute("PRAGMA optimize")
+            except aiosqlite.Error:
+                log.warning("PRAGMA optimize failed while closing", exc_info=True)
+        finally:
+            await self._reader.close()
+            await self._writer_conn.close()
+        log.info("closed the database at %s", self.path)
+
+    async def backup(self, dest_path: str | os.PathLike[str]) -> Path:
+        """Copy the database, consistent as of one moment, to a new file.
+
+        Uses SQLite's online backup while the bot keeps running; writes to a temporary
+        name beside ``dest_path`` and renames it into place, and never overwrites.
+        """
+        if self._closed:
+            raise StoreClosed()
+        dest, partial = _backup_paths(dest_path)
+        target = await aiosqlite.connect(partial, isolation_level=None)
+        try:
+            await self._reader.backup(target)
+            rows = list(await target.execute_fetchall("PRAGMA quick_check"))
+        finally:
+            await target.close()
+        if [row[0] for row in rows] != ["ok"]:
+            partial.unlink(missing_ok=True)
+            raise StoreError(f"the backup at {dest} failed its check")
+        try:
+            os.link(partial, dest)  # unlike a rename, fails if dest appeared meanwhile
+        finally:
+            partial.unlink(missing_ok=True)
+        return dest
+
+
+def _backup_paths(dest_path: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """Where a backup goes, and the temporary name it is written under first."""
+    dest = absolute(dest_path)
+    if dest.exists():
+        raise StoreError(f"cannot back up to {dest}: a file is already there")
+    if not dest.parent.is_dir():
+        raise StoreError(f"cannot back up to {dest}: its folder does not exist")
+    partial = dest.with_name(f".{dest.name}.partial")
+    partial.unlink(missing_ok=True)
+    return dest, partial

@@ -1,0 +1,123 @@
+"""The audit log: who changed what, written in the same transaction as the change."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from typing import Any
+
+import aiosqlite
+
+from bot.models import AuditEntry
+
+from ._db import Db, fetch_one
+from ._rows import as_json
+
+__all__ = ["AuditLog", "ensure_guild", "record"]
+
+_COLUMNS = "id, guild_id, at, actor_id, action, target, old, new"
+
+
+async def ensure_guild(conn: aiosqlite.Connection, guild_id: int, now: int) -> None:
+    """Make sure the server's row exists, inside a job, before writing rows that need it."""
+    await conn.execute(
+        "INSERT INTO guilds (guild_id, first_seen_at) VALUES (?, ?) "
+        "ON CONFLICT (guild_id) DO NOTHING",
+        (guild_id, now),
+    )
+
+
+async def record(
+    conn: aiosqlite.Connection,
+    *,
+    guild_id: int,
+    at: int,
+    actor_id: int | None,
+    action: str,
+    target: str | int,
+    old: Mapping[str, Any] | None = None,
+    new: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """Append an entry; call it inside the job that makes the change it describes."""
+    row = await fetch_one(
+        conn,
+        "INSERT INTO audit (guild_id, at, actor_id, action, target, old, new) "
+        f"VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}",
+        (guild_id, at, actor_id, action, str(target), as_json(old), as_json(new)),
+    )
+    assert row is not None
+    return _entry(row)
+
+
+def _entry(row: sqlite3.Row) -> AuditEntry:
+    return AuditEntry(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        at=row["at"],
+        actor_id=row["actor_id"],
+        action=row["action"],
+        target=row["target"],
+        old=row["old"],
+        new=row["new"],
+    )
+
+
+def _prefix_filter(action_prefix: str | None) -> tuple[str, tuple[str, ...]]:
+    if action_prefix is None:
+        return "", ()
+    escaped = action_prefix.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return " AND action LIKE ? ESCAPE '!'", (escaped + "%",)
+
+
+class AuditLog:
+    """Reading the log, and logging events that change no other row."""
+
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    async def list(
+        self, guild_id: int, action_prefix: str | None = None, limit: int = 25, offset: int = 0
+    ) -> list[AuditEntry]:
+        """Newest first; ``action_prefix="character."`` keeps one kind of change."""
+        where, params = _prefix_filter(action_prefix)
+        rows = await self._db.read_all(
+            f"SELECT {_COLUMNS} FROM audit WHERE guild_id = ?{where} "
+            "ORDER BY id DESC LIMIT ? OFFSET ?",
+            (guild_id, *params, limit, offset),
+        )
+        return [_entry(row) for row in rows]
+
+    async def count(self, guild_id: int, action_prefix: str | None = None) -> int:
+        where, params = _prefix_filter(action_prefix)
+        value = await self._db.read_value(
+            f"SELECT COUNT(*) FROM audit WHERE guild_id = ?{where}", (guild_id, *params)
+        )
+        return int(value)
+
+    async def note(
+        self,
+        guild_id: int,
+        actor_id: int | None,
+        action: str,
+        target: str | int,
+        *,
+        old: Mapping[str, Any] | None = None,
+        new: Mapping[str, Any] | None = None,
+    ) -> AuditEntry:
+        """Log something that is not a store change (a poll posted, commands synced)."""
+        now = self._db.now()
+
+        async def job(conn: aiosqlite.Connection) -> AuditEntry:
+            await ensure_guild(conn, guild_id, now)
+            return await record(
+                conn,
+                guild_id=guild_id,
+                at=now,
+                actor_id=actor_id,
+                action=action,
+                target=target,
+                old=old,
+                new=new,
+            )
+
+        return await self._db.write(job)

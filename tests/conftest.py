@@ -1,0 +1,107 @@
+"""Fixtures: a fresh store per test, and the real bot running against the offline Discord."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from bot.client import HalfbieBot, create_bot
+from bot.config import Settings
+from tests.fakediscord import FakeDiscord, FakeGuild, FakeMember
+from tests.store_fixtures import store  # noqa: F401  (a fixture)
+
+pytest_plugins = ["tests.fakediscord.plugin"]
+
+
+class ManualClock:
+    """A clock the test moves; nothing sleeps."""
+
+    def __init__(self, start: float = 1_790_000_000.0) -> None:
+        self._now = start
+        self._mono = 1000.0
+
+    def now(self) -> float:
+        return self._now
+
+    def monotonic(self) -> float:
+        return self._mono
+
+    def advance(self, seconds: float) -> None:
+        self._now += seconds
+        self._mono += seconds
+
+
+@dataclass
+class BotRunner:
+    """Starts and stops the real bot against the fake Discord; a test may restart it."""
+
+    fake: FakeDiscord
+    settings: Settings
+    clock: ManualClock = field(default_factory=ManualClock)
+    running: list[tuple[HalfbieBot, asyncio.Task[None]]] = field(default_factory=list)
+
+    async def start(self, *, wait: bool = True, **changes: object) -> HalfbieBot:
+        settings = replace(self.settings, **changes) if changes else self.settings
+        bot = create_bot(settings, clock=self.clock)
+        bot.guild_ready_timeout = 0.05  # tests need not wait 2 s for on_ready
+        task = asyncio.create_task(bot.start(settings.token))
+        self.running.append((bot, task))
+        if wait:
+            ready = asyncio.create_task(bot.wait_until_ready())
+            done, _ = await asyncio.wait(
+                {ready, task}, timeout=20, return_when=asyncio.FIRST_COMPLETED
+            )
+            if task in done:
+                ready.cancel()
+                task.result()  # raises what stopped the bot
+                raise AssertionError("the bot stopped before it was ready")
+            if ready not in done:
+                ready.cancel()
+                raise AssertionError("the bot was not ready within 20 s")
+            await bot.seeding_done()
+        return bot
+
+    async def stop(self, bot: HalfbieBot) -> None:
+        for i, (b, task) in enumerate(self.running):
+            if b is bot:
+                await bot.close()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                del self.running[i]
+                return
+
+    async def stop_all(self) -> None:
+        for bot, _ in list(self.running):
+            await self.stop(bot)
+
+
+@pytest_asyncio.fixture
+async def runner(fake_discord: FakeDiscord, tmp_path: Path) -> AsyncIterator[BotRunner]:
+    settings = Settings(token=fake_discord.token, db_path=tmp_path / "halfbie.db")
+    runner = BotRunner(fake_discord, settings)
+    try:
+        yield runner
+    finally:
+        await runner.stop_all()
+
+
+@pytest.fixture
+def guild(fake_discord: FakeDiscord) -> FakeGuild:
+    return fake_discord.add_guild("AoUAD Fans")
+
+
+@pytest.fixture
+def member(guild: FakeGuild) -> FakeMember:
+    return guild.add_member("fan")
+
+
+@pytest_asyncio.fixture
+async def bot(runner: BotRunner, guild: FakeGuild) -> HalfbieBot:
+    """The bot, started, with one server seeded."""
+    return await runner.start()

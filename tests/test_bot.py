@@ -1,0 +1,208 @@
+"""The frame end to end through the offline Discord: start, sync, seed, answer, fail, stop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import sys
+from contextlib import closing
+from pathlib import Path
+
+import discord
+import pytest
+from discord import app_commands
+
+from bot.client import HalfbieBot, find_extensions
+from tests.conftest import BotRunner
+from tests.fakediscord import FakeDiscord, FakeGuild, FakeMember
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def counts(db: Path) -> dict[str, int]:
+    with closing(sqlite3.connect(db)) as conn:
+        return {
+            table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            for table in ("guilds", "characters", "news", "theories", "theory_options", "release")
+        }
+
+
+def seeded_characters(db: Path, guild_id: int) -> int:
+    with closing(sqlite3.connect(db)) as conn:
+        return int(
+            conn.execute(
+                "SELECT COUNT(*) FROM characters WHERE guild_id = ?", (guild_id,)
+            ).fetchone()[0]
+        )
+
+
+async def test_starts_syncs_seeds_and_answers_about(
+    runner: BotRunner, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember
+) -> None:
+    bot = await runner.start()
+    # No privileged intent, and only what the bot needs.
+    assert fake_discord.intents == discord.Intents(guilds=True).value
+    # Commands synced once, globally.
+    assert fake_discord.sync_count == 1
+    names = {c["name"] for c in fake_discord.synced_commands()}
+    assert "about" in names
+    # The server was seeded from the canon.
+    characters = await bot.store.characters.list(guild.id)
+    assert {c.fields.key for c in characters} >= {"cheong-san", "nam-ra", "su-hyeok"}
+    assert len(await bot.store.news.list(guild.id)) == len(bot.canon.news)
+    assert len(await bot.store.theories.list(guild.id)) == len(bot.canon.theories)
+
+    result = await fake_discord.slash(guild, member, "about")
+    await result.response()
+    assert result.ephemeral
+    embed = result.embeds[0]
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert bot.version in embed["title"]
+    assert fields["Servers"] == "1"
+    assert "2022-07-19" in fields["Where the facts come from"]
+    assert result.acked_after < 3
+
+
+async def test_restart_neither_resyncs_nor_reseeds(
+    runner: BotRunner, fake_discord: FakeDiscord, guild: FakeGuild
+) -> None:
+    bot = await runner.start()
+    await runner.stop(bot)
+    before = counts(runner.settings.db_path)
+    assert before["characters"] == len(bot.canon.characters)
+
+    await runner.start()
+    assert fake_discord.sync_count == 1, "an unchanged command tree must not be synced again"
+    assert counts(runner.settings.db_path) == before
+
+
+async def test_sync_mode_force_syncs_again(
+    runner: BotRunner, fake_discord: FakeDiscord, guild: FakeGuild
+) -> None:
+    bot = await runner.start()
+    await runner.stop(bot)
+    bot = await runner.start()
+    assert fake_discord.sync_count == 1
+    assert await bot.sync_commands(force=True)
+    assert fake_discord.sync_count == 2
+
+
+async def test_dev_guild_sync_goes_to_that_server_only(
+    runner: BotRunner, fake_discord: FakeDiscord, guild: FakeGuild
+) -> None:
+    await runner.start(dev_guild=guild.id)
+    assert {c["name"] for c in fake_discord.synced_commands(guild)} >= {"about"}
+    assert fake_discord.synced_commands() == []
+
+
+async def test_server_joined_while_running_is_seeded(
+    runner: BotRunner, fake_discord: FakeDiscord, guild: FakeGuild
+) -> None:
+    bot = await runner.start()
+    other = fake_discord.add_guild("Second server")
+    await fake_discord.barrier()
+    await bot.seeding_done()
+    assert len(await bot.store.characters.list(other.id)) == len(bot.canon.characters)
+
+
+@pytest.mark.allow_errors("Unhandled error in interaction boom")
+async def test_handler_that_raises_gets_a_polite_answer_and_the_bot_goes_on(
+    bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember
+) -> None:
+    @app_commands.command(name="boom", description="raises")
+    async def boom(interaction: discord.Interaction) -> None:
+        raise RuntimeError("kaboom")
+
+    @app_commands.command(name="boom-late", description="raises after answering")
+    async def boom_late(interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        raise RuntimeError("kaboom after defer")
+
+    bot.tree.add_command(boom)
+    bot.tree.add_command(boom_late)
+    fake_discord.set_commands([boom.to_dict(bot.tree), boom_late.to_dict(bot.tree)], guild=guild)
+
+    result = await fake_discord.slash(guild, member, "boom")
+    await result.response()
+    assert result.ephemeral
+    assert "went wrong" in result.content
+    assert "kaboom" not in result.content
+
+    late = await fake_discord.slash(guild, member, "boom-late")
+    await late.response()
+    message = await late.wait_message()
+    assert "went wrong" in message.content
+
+    about = await fake_discord.slash(guild, member, "about")
+    await about.response()
+    assert about.embeds
+
+
+def test_every_extension_loads_with_descriptions_and_unique_names() -> None:
+    async def load() -> HalfbieBot:
+        from bot.config import Settings
+
+        bot = HalfbieBot(Settings(token="x", db_path=Path("unused.db")))
+        for extension in find_extensions():
+            await bot.load_extension(extension)
+        return bot
+
+    bot = asyncio.run(load())
+    assert find_extensions(), "no extension found under cogs/"
+    seen: set[str] = set()
+    for command in bot.tree.walk_commands():
+        assert command.qualified_name not in seen, f"duplicate command {command.qualified_name}"
+        seen.add(command.qualified_name)
+        assert command.description, command.qualified_name
+        assert command.description != "…", command.qualified_name
+        if isinstance(command, app_commands.Command):
+            for parameter in command.parameters:
+                where = f"/{command.qualified_name} option {parameter.name}"
+                assert parameter.description, where
+                assert parameter.description != "…", where
+
+
+async def test_python_m_bot_runs_against_the_fake_and_stops_on_sigterm(
+    fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember, tmp_path: Path
+) -> None:
+    db = tmp_path / "h.db"
+    env = {
+        **{k: v for k, v in fake_discord.env().items() if not k.startswith("HALFBIE_DB")},
+        "DISCORD_TOKEN": fake_discord.token,
+        "HALFBIE_DB": str(db),
+        "HALFBIE_LOG_LEVEL": "INFO",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        await fake_discord.wait_ready(timeout=30)
+        assert fake_discord.sync_count == 1  # synced in setup_hook, before the gateway connects
+        result = await fake_discord.slash(guild, member, "about")
+        await result.response(timeout=10)
+        assert result.embeds
+        assert "Halfbie" in result.embeds[0]["title"]
+        for _ in range(200):  # seeding runs beside the interaction; wait for its commit
+            if seeded_characters(db, guild.id):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(proc.communicate(), timeout=30)
+    text = output.decode()
+    assert proc.returncode == 0, text
+    assert "Received SIGTERM" in text
+    assert fake_discord.token not in text
+    assert "Traceback" not in text
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert seeded_characters(db, guild.id) == 9
+    assert not os.path.exists(str(db) + "-wal") or os.path.getsize(str(db) + "-wal") == 0
