@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import sqlite3
+import subprocess
 import sys
 from contextlib import closing
 from pathlib import Path
@@ -206,3 +208,41 @@ async def test_python_m_bot_runs_against_the_fake_and_stops_on_sigterm(
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert seeded_characters(db, guild.id) == 9
     assert not os.path.exists(str(db) + "-wal") or os.path.getsize(str(db) + "-wal") == 0
+
+
+async def test_halfbie_sync_forces_a_sync_and_exits(
+    fake_discord: FakeDiscord, guild: FakeGuild, tmp_path: Path
+) -> None:
+    env = {
+        **fake_discord.env(),
+        "DISCORD_TOKEN": fake_discord.token,
+        "HALFBIE_DB": str(tmp_path / "h.db"),
+    }
+    for expected in (1, 2):  # the second run syncs although nothing changed: it is forced
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "sync", cwd=ROOT, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        output, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
+        assert proc.returncode == 0, output.decode()
+        assert fake_discord.sync_count == expected
+    assert not fake_discord.identify_times, "sync must not connect to the gateway"
+
+
+def test_make_run_without_token_prints_one_line_and_exits_2(tmp_path: Path) -> None:
+    if shutil.which("make") is None or not (ROOT / ".venv" / ".run").exists():
+        pytest.skip("needs make and the .venv that `make test` creates")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "HALFBIE_"))}
+    result = subprocess.run(
+        ["make", "-s", "run"],
+        cwd=ROOT,
+        env={**base, "DISCORD_TOKEN": ""},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    ours = [line for line in result.stderr.splitlines() if line.startswith("halfbie:")]
+    assert len(ours) == 1, result.stderr
+    assert "DISCORD_TOKEN" in ours[0]
+    assert "Traceback" not in result.stderr
