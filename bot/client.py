@@ -38,7 +38,12 @@ class HalfbieBot(commands.Bot):
     canon: Canon
 
     def __init__(
-        self, settings: Settings, *, clock: Clock | None = None, sync: SyncMode = "auto"
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        sync: SyncMode = "auto",
+        guild_ready_timeout: float = 2.0,
     ) -> None:
         # Halfbie has no voice features: no warnings about voice libraries at start.
         discord.VoiceClient.warn_nacl = False
@@ -55,6 +60,8 @@ class HalfbieBot(commands.Bot):
             chunk_guilds_at_startup=False,
             max_messages=None,
             owner_ids=set(settings.owner_ids) or None,
+            # How long discord.py waits after the last GUILD_CREATE before on_ready.
+            guild_ready_timeout=guild_ready_timeout,
         )
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
@@ -172,6 +179,10 @@ class HalfbieBot(commands.Bot):
 
 
 def create_bot(
-    settings: Settings, *, clock: Clock | None = None, sync: SyncMode = "auto"
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    sync: SyncMode = "auto",
+    guild_ready_timeout: float = 2.0,
 ) -> HalfbieBot:
-    return HalfbieBot(settings, clock=clock, sync=sync)
+    return HalfbieBot(settings, clock=clock, sync=sync, guild_ready_timeout=guild_ready_timeout)

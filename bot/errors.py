@@ -14,6 +14,9 @@ import logging
 import discord
 from discord import app_commands
 
+from bot import store
+from bot.render.text import safe
+
 log = logging.getLogger(__name__)
 
 GENERIC_FAILURE = (
@@ -51,6 +54,11 @@ def describe(error: BaseException) -> str | None:
         error = error.original
     if isinstance(error, UserError):
         return error.message
+    if isinstance(error, store.AlreadyExists):
+        hint = " It was removed: restore it instead." if error.removed else ""
+        return f"A {error.kind} called {safe(str(error.key), 100)} already exists.{hint}"
+    if isinstance(error, store.NotFound):
+        return f"There is no {error.kind} {safe(str(error.key), 100)} in this server."
     if isinstance(error, app_commands.MissingPermissions):
         needed = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
         return f"You need the {needed} permission to use this."

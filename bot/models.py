@@ -1,14 +1,20 @@
 """The records Halfbie keeps, as small frozen dataclasses.
 
 The store returns these and takes the ``*Fields`` classes as input; the canon in
-``data/`` is loaded into the same ``*Fields`` classes.  Nothing here touches
-discord.py: ids are ints and times are Unix seconds (ints).
+``data/`` is loaded into the same ``*Fields`` classes.  The store never deals in
+discord.py types: ids are ints and times are Unix seconds (ints).  Rows render
+themselves for the cogs through thin methods whose code lives in ``bot.render``.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import discord
+    from discord import app_commands
 
 
 class Certainty(enum.StrEnum):
@@ -91,6 +97,27 @@ class Character:
     updated_by: int | None  # None: seeded from the canon
     removed_at: int | None = None  # set when an admin removed it (soft delete)
 
+    # The row renders itself; the rendering lives in bot.render.characters (discord.py types).
+    def card(self, mode: SpoilerMode) -> discord.Embed:
+        from bot.render.characters import card
+
+        return card(self, mode)
+
+    def list_line(self, mode: SpoilerMode) -> str:
+        from bot.render.characters import list_line
+
+        return list_line(self, mode)
+
+    def choice(self) -> app_commands.Choice[str]:
+        from bot.render.characters import choice
+
+        return choice(self)
+
+    @property
+    def search_names(self) -> list[str]:
+        f = self.fields
+        return [f.name, f.key, *([f.hangul] if f.hangul else []), *f.aliases]
+
 
 # -- release news -------------------------------------------------------------
 
@@ -149,6 +176,37 @@ class Theory:
     message_id: int | None
     outcome: int | None  # index of the option that came true, once resolved
 
+    @property
+    def takes_votes(self) -> bool:
+        """Open (the store also refuses votes past the closing time)."""
+        return self.status is TheoryStatus.OPEN
+
+    @property
+    def hides_tally(self) -> bool:
+        """A sealed poll shows only its number of voters until it closes."""
+        return self.fields.sealed and self.status is TheoryStatus.OPEN
+
+    # The row renders itself; the rendering lives in bot.render.theories (discord.py types).
+    def poll_embed(self, tally: Tally) -> discord.Embed:
+        from bot.render.theories import poll_embed
+
+        return poll_embed(self, tally)
+
+    def poll_view(self) -> discord.ui.View | None:
+        from bot.render.theories import poll_view
+
+        return poll_view(self)
+
+    def list_line(self, tally: Tally) -> str:
+        from bot.render.theories import list_line
+
+        return list_line(self, tally)
+
+    def choice(self) -> app_commands.Choice[str]:
+        from bot.render.theories import choice
+
+        return choice(self)
+
 
 @dataclass(frozen=True, slots=True)
 class Vote:
@@ -169,6 +227,62 @@ class Tally:
     @property
     def total(self) -> int:
         return sum(self.counts)
+
+    @property
+    def leading(self) -> int | None:
+        """The option with the most votes; None without votes or on a tie for the lead."""
+        if not self.total:
+            return None
+        top = max(self.counts)
+        return self.counts.index(top) if self.counts.count(top) == 1 else None
+
+
+@dataclass(frozen=True, slots=True)
+class PollState:
+    """A poll as its message should show it, and what the message showed last."""
+
+    theory: Theory
+    tally: Tally
+    shown: str | None  # the key of the state last rendered onto the message
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """What resolving a theory did: who scored, and how much each."""
+
+    theory: Theory
+    voters: int  # votes at closing
+    right: int  # of them, for the option that came true
+    points: float  # what each right voter scored (0 when nobody was right)
+    previous_outcome: int | None  # the outcome before, when an admin corrected it
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderboardEntry:
+    member_id: int
+    rank: int  # 1 = best; members with equal points share a rank
+    points: float
+    right: int  # resolved theories the member predicted right
+
+    def line(self) -> str:
+        from bot.render.theories import leaderboard_line
+
+        return leaderboard_line(self)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberVote:
+    """One of a member's votes with its theory, for ``/theory mine``."""
+
+    theory: Theory
+    option: int
+    voted_at: int
+    points: float | None  # scored on this theory (resolved and right), else None
+
+    def line(self) -> str:
+        from bot.render.theories import mine_line
+
+        return mine_line(self)
 
 
 # -- server settings and audit ------------------------------------------------
@@ -211,3 +325,70 @@ class Canon:
     characters: tuple[CharacterFields, ...]
     news: tuple[NewsFields, ...]
     theories: tuple[TheoryFields, ...]
+
+
+# -- release reminders --------------------------------------------------------
+
+
+class ReminderKind(enum.StrEnum):
+    """The countdown reminders posted before a premiere."""
+
+    WEEK = "week"  # 7 days before
+    DAY = "day"  # 1 day before
+    PREMIERE = "premiere"  # at the premiere
+
+    @property
+    def offset(self) -> int:
+        """Seconds before the premiere that the reminder is due."""
+        return _REMINDER_OFFSETS[self]
+
+
+_REMINDER_OFFSETS = {
+    ReminderKind.WEEK: 7 * 86400,
+    ReminderKind.DAY: 86400,
+    ReminderKind.PREMIERE: 0,
+}
+
+
+class ReminderState(enum.StrEnum):
+    PENDING = "pending"  # waiting for its time (or for a retry after a refused post)
+    CLAIMED = "claimed"  # taken by the poster; its post is in flight
+    SENT = "sent"
+    FAILED = "failed"  # Discord answered with an error of unknown outcome: not retried
+    DROPPED = "dropped"  # more than a day late (the bot was down), or the retries ran out
+    SKIPPED = "skipped"  # its moment had passed when the date was set
+    ABANDONED = "abandoned"  # claimed by a bot that stopped before recording the outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """One countdown reminder for one server's premiere date."""
+
+    guild_id: int
+    kind: ReminderKind
+    premiere_at: int  # the premiere it counts down to
+    due_at: int
+    state: ReminderState
+    attempts: int = 0
+    claimed_at: int | None = None
+    done_at: int | None = None
+    message_id: int | None = None
+    note: str | None = None  # why it failed, was retried or was dropped
+
+
+@dataclass(frozen=True, slots=True)
+class LastChange:
+    """Who last changed a server's release record, and when (from the audit trail)."""
+
+    at: int
+    actor_id: int | None  # None: the canon's seed
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseChange:
+    """A change of the release record and the audit entry that holds its previous values."""
+
+    release: Release
+    entry_id: int | None  # None: nothing changed, nothing audited
+    old: dict[str, object]  # the previous values of what changed ({} when nothing did)

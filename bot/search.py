@@ -9,7 +9,10 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from bot.models import Character
 
 T = TypeVar("T")
 
@@ -149,3 +152,11 @@ class NameIndex(Generic[T]):
             ),
         )
         return [e.item for e in ranked[:limit]]
+
+
+def character_index(characters: Iterable[Character]) -> NameIndex[Character]:
+    """An index of characters by name, key, Hangul, aliases and (ranked just below) actor."""
+    return NameIndex.build(
+        (c, c.fields.name, c.search_names, [c.fields.actor] if c.fields.actor else [])
+        for c in characters
+    )

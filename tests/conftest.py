@@ -48,8 +48,7 @@ class BotRunner:
 
     async def start(self, *, wait: bool = True, **changes: object) -> HalfbieBot:
         settings = replace(self.settings, **changes) if changes else self.settings
-        bot = create_bot(settings, clock=self.clock)
-        bot.guild_ready_timeout = 0.05  # tests need not wait 2 s for on_ready
+        bot = create_bot(settings, clock=self.clock, guild_ready_timeout=0.05)  # no 2 s wait
         task = asyncio.create_task(bot.start(settings.token))
         self.running.append((bot, task))
         if wait:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 
 import discord
 
 ELLIPSIS = "…"
+BLANK = "—"  # shown for text that is empty or only spaces (Discord refuses blank fields)
+# Anything that could become a mention: @everyone, @here, <@id>, <@!id>, <@&id> (any length of id).
+_MENTION = re.compile(r"@(?=everyone|here|[!&]?\d)")
 
 
 def clip(text: str, limit: int) -> str:
@@ -17,8 +21,13 @@ def clip(text: str, limit: int) -> str:
 
 
 def safe(text: str, limit: int) -> str:
-    """Typed text shown as typed: markdown and mentions neutralised, then cut to ``limit``."""
-    escaped = discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+    """Typed text shown as typed: markdown and mentions neutralised, then cut to ``limit``.
+
+    Never blank, so it can always fill an embed field.
+    """
+    escaped = _MENTION.sub("@\u200b", discord.utils.escape_markdown(text))
+    if not escaped.strip():
+        return BLANK
     return clip(escaped, limit)
 
 

@@ -1014,7 +1014,10 @@ def validate_commands(commands: Any) -> list[Problem]:
                 )
             )
         dmp = cmd.get("default_member_permissions")
-        if dmp is not None and not (isinstance(dmp, str) and dmp.isdigit()):
+        # Discord documents a string but accepts an integer too: discord.py 2.7 sends ints.
+        digits = isinstance(dmp, str) and dmp.isdigit()
+        number = isinstance(dmp, int) and not isinstance(dmp, bool) and dmp >= 0
+        if dmp is not None and not (digits or number):
             out.append(
                 Problem(
                     f"{p}.default_member_permissions",

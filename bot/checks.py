@@ -1,0 +1,97 @@
+"""One permission model for every cog.
+
+Discord's ``default_permissions`` only hides a command in the client, and a server
+can show it to anyone; so every guarded command is also checked here, inside the
+bot, against the permissions Discord resolved for the member in that channel and
+the server's own roles from its settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import discord
+from discord import app_commands
+
+from bot.errors import Refused
+
+if TYPE_CHECKING:
+    from bot.client import HalfbieBot
+
+T = TypeVar("T")
+
+ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True)
+POLL_CREATOR_PERMISSIONS = discord.Permissions(manage_messages=True)
+
+
+def _member_role_ids(interaction: discord.Interaction) -> set[int]:
+    user = interaction.user
+    return {role.id for role in user.roles} if isinstance(user, discord.Member) else set()
+
+
+async def require_admin(interaction: discord.Interaction[HalfbieBot]) -> None:
+    """Manage Server, or the server's admin role; raises :class:`Refused` otherwise."""
+    if interaction.guild_id is None:
+        raise Refused("This command works only inside a server.")
+    if interaction.permissions.manage_guild:
+        return
+    settings = await interaction.client.store.settings.get(interaction.guild_id)
+    if settings.admin_role_id is not None and settings.admin_role_id in _member_role_ids(
+        interaction
+    ):
+        return
+    if settings.admin_role_id is not None:
+        raise Refused("You need the Manage Server permission or this server's admin role.")
+    raise Refused("You need the Manage Server permission for this.")
+
+
+async def require_poll_creator(interaction: discord.Interaction[HalfbieBot]) -> None:
+    """Manage Messages, the server's poll-creator role, or being an admin."""
+    if interaction.guild_id is None:
+        raise Refused("This command works only inside a server.")
+    if interaction.permissions.manage_messages or interaction.permissions.manage_guild:
+        return
+    settings = await interaction.client.store.settings.get(interaction.guild_id)
+    roles = _member_role_ids(interaction)
+    if {settings.poll_creator_role_id, settings.admin_role_id} & roles - {None}:
+        return
+    raise Refused("You need the Manage Messages permission or this server's poll-creator role.")
+
+
+def poll_creator_only() -> Callable[[T], T]:
+    """Hide a command from members without Manage Messages, and check inside the bot too."""
+
+    def decorator(func: T) -> T:
+        async def predicate(interaction: discord.Interaction[HalfbieBot]) -> bool:
+            await require_poll_creator(interaction)
+            return True
+
+        guarded: Any = app_commands.check(predicate)(func)
+        return app_commands.default_permissions(manage_messages=True)(guarded)  # type: ignore[no-any-return]
+
+    return decorator
+
+
+class AdminChecked(app_commands.Group):
+    """A group whose every subcommand is checked inside the bot (Manage Server or admin role).
+
+    discord.py runs only the *immediate* group's ``interaction_check``, so the root
+    ``/admin`` group and each of its subgroups derive from this class.
+    """
+
+    async def interaction_check(self, interaction: discord.Interaction[HalfbieBot]) -> bool:  # type: ignore[override]
+        await require_admin(interaction)
+        return True
+
+
+class AdminGroup(AdminChecked):
+    """``/admin``: hidden from members by default, and checked again inside the bot."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            name="admin",
+            description="Server admins: news, release, characters, theories, settings, audit",
+            guild_only=True,
+            default_permissions=ADMIN_PERMISSIONS,
+        )

@@ -1,0 +1,1 @@
+"""Views and components shared by the cogs."""

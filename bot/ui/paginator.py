@@ -1,0 +1,96 @@
+"""Paged lists: embeds within Discord's limits, buttons only the asker can use."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import discord
+
+from bot.render.text import clip
+from bot.ui.base import OwnedView
+
+DESCRIPTION_BUDGET = 3800  # under 4,096, leaving room in the 6,000 total for title and footer
+FOOTER_MAX = 200
+
+
+def line_pages(
+    title: str,
+    lines: Sequence[str],
+    *,
+    per_page: int = 15,
+    colour: discord.Colour | None = None,
+    empty: str = "Nothing here yet.",
+    footer: str | None = None,
+) -> list[discord.Embed]:
+    """Split lines into embeds: at most ``per_page`` lines and never over the limits."""
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for raw in lines:
+        line = clip(raw, 1000)  # one line can never take a whole page
+        if current and (len(current) >= per_page or size + len(line) + 1 > DESCRIPTION_BUDGET):
+            chunks.append(current)
+            current, size = [], 0
+        current.append(line)
+        size += len(line) + 1
+    if current:
+        chunks.append(current)
+    title = clip(title, 200)
+    if not chunks:
+        return [discord.Embed(title=title, description=empty, colour=colour)]
+    pages = []
+    for number, chunk in enumerate(chunks, start=1):
+        embed = discord.Embed(title=title, description="\n".join(chunk), colour=colour)
+        page_text = f"Page {number}/{len(chunks)}"
+        embed.set_footer(text=clip(f"{footer} · {page_text}" if footer else page_text, FOOTER_MAX))
+        pages.append(embed)
+    return pages
+
+
+class Paginator(OwnedView):
+    """Previous / next over pre-rendered embeds."""
+
+    def __init__(
+        self, owner_id: int, pages: Sequence[discord.Embed], *, timeout: float = 600
+    ) -> None:
+        super().__init__(owner_id, timeout=timeout)
+        self.pages = list(pages)
+        self.index = 0
+        self._sync_buttons()
+
+    def _sync_buttons(self) -> None:
+        self.previous.disabled = self.index == 0
+        self.next.disabled = self.index >= len(self.pages) - 1
+        self.position.label = f"{self.index + 1}/{len(self.pages)}"
+
+    async def send(self, interaction: discord.Interaction, *, ephemeral: bool = False) -> None:
+        if len(self.pages) == 1:  # nothing to turn: no buttons
+            await interaction.response.send_message(embed=self.pages[0], ephemeral=ephemeral)
+            self.stop()
+            return
+        await interaction.response.send_message(embed=self.pages[0], view=self, ephemeral=ephemeral)
+        self.message = await interaction.original_response()
+
+    async def _show(self, interaction: discord.Interaction) -> None:
+        self._sync_buttons()
+        await interaction.response.edit_message(embed=self.pages[self.index], view=self)
+
+    @discord.ui.button(label="◀", style=discord.ButtonStyle.secondary)
+    async def previous(
+        self, interaction: discord.Interaction, button: discord.ui.Button[Paginator]
+    ) -> None:
+        self.index = max(self.index - 1, 0)
+        await self._show(interaction)
+
+    @discord.ui.button(label="1/1", style=discord.ButtonStyle.secondary, disabled=True)
+    async def position(
+        self, interaction: discord.Interaction, button: discord.ui.Button[Paginator]
+    ) -> None:
+        await interaction.response.defer()  # a label, not a control
+
+    @discord.ui.button(label="▶", style=discord.ButtonStyle.secondary)
+    async def next(
+        self, interaction: discord.Interaction, button: discord.ui.Button[Paginator]
+    ) -> None:
+        self.index = min(self.index + 1, len(self.pages) - 1)
+        await self._show(interaction)

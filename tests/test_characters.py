@@ -1,0 +1,380 @@
+"""Character cards end to end through the offline Discord."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.client import HalfbieBot
+from bot.models import Certainty, Character, CharacterFields, SourceRef, SpoilerMode, Status
+from tests.conftest import BotRunner
+from tests.fakediscord import FakeDiscord, FakeGuild, FakeMember, Perm
+from tests.fakediscord.limits import (
+    compute_pings,
+    message_texts,
+    validate_autocomplete,
+    validate_message,
+)
+
+
+def card_text(embed: dict) -> str:  # type: ignore[type-arg]
+    parts = [
+        embed.get("title", ""),
+        embed.get("description", ""),
+        embed.get("footer", {}).get("text", ""),
+    ]
+    for field in embed.get("fields", []):
+        parts += [field["name"], field["value"]]
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def mod(guild: FakeGuild) -> FakeMember:
+    return guild.add_member("mod", roles=[guild.add_role("Mods", Perm.MANAGE_GUILD)])
+
+
+async def test_every_seeded_character_shows_the_article_facts_with_their_source(
+    bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember
+) -> None:
+    for canon in bot.canon.characters:
+        result = await fake_discord.slash(guild, member, "character", name=canon.key)
+        await result.response()
+        assert not result.ephemeral
+        text = card_text(result.embeds[0])
+        assert canon.name in text
+        if canon.actor:
+            assert canon.actor in text
+        assert canon.role in text
+        if canon.season2:
+            assert canon.season2 in text
+        footer = result.embeds[0]["footer"]["text"]
+        assert canon.source.name in footer
+        assert "official" in footer or "reported" in footer
+        if canon.fate_s1:  # hidden behind spoiler tags by default
+            fate = next(f for f in result.embeds[0]["fields"] if f["name"] == "Season 1 fate")
+            assert fate["value"] == f"||{canon.fate_s1}||"
+
+
+FORMS = [
+    ("namra", "nam-ra"),
+    ("Nam ra", "nam-ra"),
+    ("Choi Nam-ra", "nam-ra"),
+    ("최남라", "nam-ra"),
+    ("Cheongsan", "cheong-san"),
+    ("Cheong-sna", "cheong-san"),
+    ("Yoon Chan-young", "cheong-san"),
+    ("Lomon", "su-hyeok"),
+    ("Lee Eun-saem", "mi-jin"),
+]
+
+
+async def test_autocomplete_and_free_text_find_every_form(
+    bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember
+) -> None:
+    for typed, key in FORMS:
+        choices = await fake_discord.autocomplete(
+            guild, member, "character", focused="name", name=typed
+        )
+        assert choices, typed
+        assert choices[0]["value"] == key, typed
+        # Typed without picking a suggestion, the name still finds the card.
+        result = await fake_discord.slash(guild, member, "character", name=typed)
+        await result.response()
+        expected = next(c for c in bot.canon.characters if c.key == key)
+        assert expected.name in result.embeds[0]["title"], typed
+    empty = await fake_discord.autocomplete(guild, member, "character", focused="name", name="")
+    assert 0 < len(empty) <= 25
+
+
+async def test_unknown_name_offers_the_closest_to_pick(
+    bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember
+) -> None:
+    result = await fake_discord.slash(guild, member, "character", name="@everyone Zzyzx")
+    await result.response()
+    assert result.ephemeral
+    assert "No character matches" in result.content
+    assert not result.message.pinged
+    select = result.components[0]["components"][0]
+    assert 1 <= len(select["options"]) <= 5
+    picked = select["options"][0]["value"]
+    other = guild.add_member("someone else")
+    stranger = await fake_discord.select(guild, other, result, select["custom_id"], [picked])
+    await stranger.response()
+    assert stranger.ephemeral  # only the asker may pick
+    choice = await fake_discord.select(guild, member, result, select["custom_id"], [picked])
+    await choice.response()
+    message = await result.wait_message(predicate=lambda m: bool(m.embeds))
+    assert message.embeds
+
+
+async def test_admin_changes_status_in_one_server_only_and_it_is_audited(
+    runner: BotRunner,
+    fake_discord: FakeDiscord,
+    guild: FakeGuild,
+    member: FakeMember,
+    mod: FakeMember,
+) -> None:
+    other = fake_discord.add_guild("Other server")
+    bot = await runner.start()
+    result = await fake_discord.slash(
+        guild, mod, "admin character status",
+        character="cheong-san", status="immune", source="Netflix Season 2 trailer",
+        certainty="official",
+    )  # fmt: skip
+    await result.response()
+    assert result.ephemeral
+    assert "Saved" in result.content
+
+    here = await fake_discord.slash(guild, member, "character", name="Cheong-san")
+    await here.response()
+    status_field = next(f for f in here.embeds[0]["fields"] if f["name"] == "Status")
+    assert "Immune" in status_field["value"]
+    assert "Netflix Season 2 trailer" in status_field["value"]
+
+    there = await fake_discord.slash(
+        other, other.add_member("fan2"), "character", name="Cheong-san"
+    )
+    await there.response()
+    status_there = next(f for f in there.embeds[0]["fields"] if f["name"] == "Status")
+    assert "Presumed dead" in status_there["value"]
+
+    entries = await bot.store.audit.list(guild.id, "character.")
+    change = entries[0]
+    assert change.action == "character.status"
+    assert change.actor_id == mod.id
+    assert json.loads(change.old or "{}")["status"] == "presumed_dead"
+    assert json.loads(change.new or "{}")["status"] == "immune"
+    assert await bot.store.audit.list(other.id, "character.") == []
+
+
+async def test_member_without_permission_is_refused_and_nothing_changes(
+    bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember
+) -> None:
+    before = await bot.store.characters.list(guild.id)
+    attempts = [
+        ("admin character status", {"character": "nam-ra", "status": "zombie", "source": "x"}),
+        ("admin character remove", {"character": "nam-ra"}),
+        ("admin character restore", {"character": "nam-ra"}),
+        ("admin character edit", {"character": "nam-ra"}),
+        ("admin character add", {"source": "x"}),
+    ]
+    for path, options in attempts:
+        result = await fake_discord.slash(guild, member, path, options=options)
+        await result.response()
+        assert result.ephemeral, path
+        assert result.modal is None, path
+        assert "Manage Server" in result.content, path
+    assert await bot.store.characters.list(guild.id) == before
+    assert await bot.store.audit.list(guild.id, "character.") == []
+
+
+async def test_admin_role_from_settings_is_enough(
+    bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild
+) -> None:
+    role = guild.add_role("Halfbie admins")
+    helper = guild.add_member("helper", roles=[role])
+    await bot.store.settings.update(guild.id, None, admin_role_id=role.id)
+    result = await fake_discord.slash(
+        guild,
+        helper,
+        "admin character status",
+        character="nam-ra",
+        status="zombie",
+        source="Episode 1",
+    )
+    await result.response()
+    assert "Saved" in result.content
+
+
+async def test_add_edit_remove_restore_through_modals(
+    bot: HalfbieBot,
+    fake_discord: FakeDiscord,
+    guild: FakeGuild,
+    member: FakeMember,
+    mod: FakeMember,
+) -> None:
+    opened = await fake_discord.slash(
+        guild, mod, "admin character add", source="Netflix", actor="Yoo In-soo"
+    )
+    await opened.response()
+    assert opened.modal is not None
+    inputs = {
+        c["custom_id"]: c
+        for row in opened.modal["components"]
+        for c in row.get("components", [row])
+    }
+    ids = list(inputs)
+    values = dict(
+        zip(ids, ["Yoon Gwi-nam", "The bully who hunts the others", "", "", ""], strict=True)
+    )
+    added = await fake_discord.submit_modal(guild, mod, opened, values)
+    await added.response()
+    assert "Added" in added.content
+    character = await bot.store.characters.get(guild.id, "yoon-gwi-nam")
+    assert character is not None
+    assert character.fields.actor == "Yoo In-soo"
+
+    # Edit: the form comes prefilled with the current values.
+    edit = await fake_discord.slash(guild, mod, "admin character edit", character="yoon-gwi-nam")
+    await edit.response()
+    prefilled = [
+        c.get("value") for row in edit.modal["components"] for c in row.get("components", [row])
+    ]
+    assert "Yoon Gwi-nam" in prefilled
+    assert "The bully who hunts the others" in prefilled
+    edit_ids = [
+        c["custom_id"] for row in edit.modal["components"] for c in row.get("components", [row])
+    ]
+    new_values = ["Yoon Gwi-nam", "The bully", "Turned into a halfbie-like zombie.", "", ""]
+    saved = await fake_discord.submit_modal(
+        guild, mod, edit, dict(zip(edit_ids, new_values, strict=True))
+    )
+    await saved.response()
+    updated = await bot.store.characters.get(guild.id, "yoon-gwi-nam")
+    assert updated is not None
+    assert updated.fields.role == "The bully"
+
+    removed = await fake_discord.slash(
+        guild, mod, "admin character remove", character="yoon-gwi-nam"
+    )
+    await removed.response()
+    assert "restore" in removed.content
+    gone = await fake_discord.slash(guild, member, "character", name="Yoon Gwi-nam")
+    await gone.response()
+    assert gone.ephemeral  # not found any more: offered the closest instead
+    back = await fake_discord.slash(guild, mod, "admin character restore", character="yoon-gwi-nam")
+    await back.response()
+    assert "Restored" in back.content
+    actions = [e.action for e in await bot.store.audit.list(guild.id, "character.")]
+    assert actions[:4] == [
+        "character.restore",
+        "character.remove",
+        "character.update",
+        "character.add",
+    ]
+
+
+async def test_spoiler_modes(
+    bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember
+) -> None:
+    async def nam_ra() -> dict:  # type: ignore[type-arg]
+        result = await fake_discord.slash(guild, member, "character", name="nam-ra")
+        await result.response()
+        return result.embeds[0]
+
+    hidden = await nam_ra()
+    values = {f["name"]: f["value"] for f in hidden["fields"]}
+    assert values["Status"].startswith("||")
+    assert values["Season 1 fate"].startswith("||")
+
+    await bot.store.settings.update(guild.id, None, spoiler_mode=SpoilerMode.SHOWN)
+    shown = {f["name"]: f["value"] for f in (await nam_ra())["fields"]}
+    assert shown["Status"].startswith("🌗 Halfbie")
+    assert not shown["Season 1 fate"].startswith("||")
+
+    await bot.store.settings.update(guild.id, None, spoiler_mode=SpoilerMode.OMITTED)
+    omitted = await nam_ra()
+    text = card_text(omitted)
+    assert "Halfbie" not in text
+    assert "blood-thirsty" not in text
+
+
+async def test_three_hundred_characters_page_within_limits_and_only_the_asker_turns_pages(
+    bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember
+) -> None:
+    source = SourceRef("test", Certainty.FAN_THEORY)
+    await asyncio.gather(
+        *(
+            bot.store.characters.add(
+                guild.id, None,
+                CharacterFields(
+                    key=f"extra-{i}", name=f"Extra {i} " + "@everyone **x** " * 20, hangul=None,
+                    actor="A" * 300, role="r", status=Status.ZOMBIE, fate_s1=None, season2=None,
+                    source=source, status_source=source,
+                ),
+            )
+            for i in range(300)
+        )
+    )  # fmt: skip
+    result = await fake_discord.slash(guild, member, "characters")
+    await result.response()
+    message = await result.wait_message()
+    pages = message.embeds[0]["footer"]["text"]
+    assert pages.endswith(f"Page 1/{pages.rsplit('/', 1)[1]}")
+    total = int(pages.rsplit("/", 1)[1])
+    assert total >= 300 // 15
+    first = message.embeds[0]["description"]
+
+    stranger = guild.add_member("stranger")
+    next_id = next(cid for cid in message.custom_ids() if cid)
+    buttons = [b for row in message.components for b in row["components"]]
+    next_button = next(b for b in buttons if b.get("label") == "▶")
+    denied = await fake_discord.click(guild, stranger, message, next_button["custom_id"])
+    await denied.response()
+    assert denied.ephemeral
+    assert message.embeds[0]["description"] == first
+    assert next_id
+
+    turned = await fake_discord.click(guild, member, message, next_button["custom_id"])
+    await turned.response()
+    assert message.embeds[0]["description"] != first
+    assert "Page 2/" in message.embeds[0]["footer"]["text"]
+
+    zombies = await fake_discord.slash(guild, member, "characters", status="zombie")
+    await zombies.response()
+    assert "Zombie" in zombies.embeds[0]["title"]
+
+
+TOKENS = [
+    *"abc @#*_~`|>\n\\<&:",
+    "@everyone",
+    "@here",
+    "<@&123>",
+    "<@42>",
+    "\u200b",
+    "\u202e",
+    "한",
+    "💀",
+]
+hostile = st.one_of(
+    st.lists(st.sampled_from(TOKENS), max_size=400).map("".join),
+    st.lists(st.sampled_from(TOKENS), max_size=40).map(lambda parts: "".join(parts) * 300),
+    st.text(max_size=6000),
+)
+
+
+def character_of(text: str, status: Status) -> Character:
+    source = SourceRef(text or "s", Certainty.REPORTED, None)
+    fields = CharacterFields(
+        key=(text or "k")[:100], name=text or "n", hangul=text, actor=text, role=text,
+        status=status, fate_s1=text, season2=text, source=source, status_source=source,
+        aliases=(text,), notes=text,
+    )  # fmt: skip
+    return Character(guild_id=1, fields=fields, updated_at=0, updated_by=None)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=hostile, status=st.sampled_from(list(Status)), mode=st.sampled_from(list(SpoilerMode)))
+def test_any_text_renders_within_limits_and_pings_nobody(
+    text: str, status: Status, mode: SpoilerMode
+) -> None:
+    character = character_of(text, status)
+    embed = character.card(mode).to_dict()
+    payload = {"content": character.list_line(mode), "embeds": [embed]}
+    assert validate_message(payload, context="channel", creating=True) == []
+    # Even parsed with Discord's most permissive defaults, the text pings nobody: it is escaped.
+    pings = compute_pings(
+        message_texts(payload),
+        None,
+        default_parse=["users", "roles", "everyone"],
+        guild_id=1,
+        role_ids={123},
+    )
+    assert pings == set()
+    assert len(character.list_line(mode)) <= 200
+    choice = character.choice()
+    assert validate_autocomplete({"choices": [{"name": choice.name, "value": choice.value}]}) == []
