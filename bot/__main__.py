@@ -59,8 +59,7 @@ async def _run(settings: Settings, *, sync_only: bool) -> int:
             await bot.start(settings.token)
     except discord.LoginFailure:
         return _fail(
-            "DISCORD_TOKEN was refused by Discord:"
-            " copy the token again from the Developer Portal into .env"
+            "DISCORD_TOKEN was refused by Discord: copy the token again from the Developer Portal into .env"
         )
     except StoreOpenError as exc:
         return _fail(str(exc))

@@ -64,9 +64,7 @@ def _characters(raw: list[dict[str, Any]], article: SourceRef) -> tuple[Characte
         try:
             status = Status(item["status"])
         except (KeyError, ValueError):
-            raise CanonError(
-                f"{where}: status must be one of {[s.value for s in Status]}"
-            ) from None
+            raise CanonError(f"{where}: status must be one of {[s.value for s in Status]}") from None
         out.append(
             CharacterFields(
                 key=_text(item, "key", where, required=True) or "",

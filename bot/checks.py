@@ -33,30 +33,28 @@ def _member_role_ids(interaction: discord.Interaction) -> set[int]:
 async def require_admin(interaction: discord.Interaction[HalfbieBot]) -> None:
     """Manage Server, or the server's admin role; raises :class:`Refused` otherwise."""
     if interaction.guild_id is None:
-        raise Refused("This command works only inside a server.")
+        raise Refused("errors.guild_only")
     if interaction.permissions.manage_guild:
         return
     settings = await interaction.client.store.settings.get(interaction.guild_id)
-    if settings.admin_role_id is not None and settings.admin_role_id in _member_role_ids(
-        interaction
-    ):
+    if settings.admin_role_id is not None and settings.admin_role_id in _member_role_ids(interaction):
         return
     if settings.admin_role_id is not None:
-        raise Refused("You need the Manage Server permission or this server's admin role.")
-    raise Refused("You need the Manage Server permission for this.")
+        raise Refused("errors.need_admin_or_role")
+    raise Refused("errors.need_admin")
 
 
 async def require_poll_creator(interaction: discord.Interaction[HalfbieBot]) -> None:
     """Manage Messages, the server's poll-creator role, or being an admin."""
     if interaction.guild_id is None:
-        raise Refused("This command works only inside a server.")
+        raise Refused("errors.guild_only")
     if interaction.permissions.manage_messages or interaction.permissions.manage_guild:
         return
     settings = await interaction.client.store.settings.get(interaction.guild_id)
     roles = _member_role_ids(interaction)
     if {settings.poll_creator_role_id, settings.admin_role_id} & roles - {None}:
         return
-    raise Refused("You need the Manage Messages permission or this server's poll-creator role.")
+    raise Refused("errors.need_poll_creator")
 
 
 def poll_creator_only() -> Callable[[T], T]:
@@ -91,7 +89,7 @@ class AdminGroup(AdminChecked):
     def __init__(self) -> None:
         super().__init__(
             name="admin",
-            description="Server admins: news, release, characters, theories, settings, audit",
+            description="Server admins",
             guild_only=True,
             default_permissions=ADMIN_PERMISSIONS,
         )

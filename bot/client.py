@@ -15,6 +15,7 @@ from bot import __version__
 from bot.canon import load_canon
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.i18n import Catalog, Texts, Translator, language_for
 from bot.models import Canon
 from bot.store import Store
 from bot.tree import HalfbieTree
@@ -68,6 +69,7 @@ class HalfbieBot(commands.Bot):
         self.sync_mode: SyncMode = sync
         self.started_at = self.clock.monotonic()
         self.version = __version__
+        self.catalog = Catalog.load()
         self._seeded: set[int] = set()
         self._seeding: dict[int, asyncio.Task[None]] = {}
 
@@ -82,6 +84,7 @@ class HalfbieBot(commands.Bot):
         for extension in find_extensions():
             await self.load_extension(extension)
         log.info("Loaded %d extensions", len(self.extensions))
+        await self.tree.set_translator(Translator(self.catalog))
         await self.sync_commands(force=self.sync_mode == "force")
 
     async def close(self) -> None:
@@ -120,13 +123,9 @@ class HalfbieBot(commands.Bot):
             return
         try:
             if await self.store.guilds.seed(guild_id, self.canon):
-                log.info(
-                    "Seeded server %d from the canon (version %d)", guild_id, self.canon.version
-                )
+                log.info("Seeded server %d from the canon (version %d)", guild_id, self.canon.version)
         except Exception:
-            log.exception(
-                "Could not seed server %d; it will be tried again at the next start", guild_id
-            )
+            log.exception("Could not seed server %d; it will be tried again at the next start", guild_id)
             return
         self._seeded.add(guild_id)
 
@@ -172,6 +171,13 @@ class HalfbieBot(commands.Bot):
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         log.exception("Unhandled error in %s", event_method)
+
+    async def texts(self, interaction: discord.Interaction) -> Texts:
+        """The catalog in the language of this answer: the server's, or the member's client's."""
+        setting = "auto"
+        if interaction.guild_id is not None:
+            setting = (await self.store.settings.get(interaction.guild_id)).language
+        return Texts(self.catalog, language_for(setting, interaction.locale))
 
     @property
     def uptime(self) -> float:

@@ -64,9 +64,7 @@ def _check_db_path(raw: str) -> Path:
     if not path.is_absolute():
         path = Path.cwd() / path
     if path.is_dir():
-        raise _fail(
-            "HALFBIE_DB", f"points at a folder ({path}); give a file path such as data/halfbie.db"
-        )
+        raise _fail("HALFBIE_DB", f"points at a folder ({path}); give a file path such as data/halfbie.db")
     folder = path.parent
     if not folder.is_dir():
         raise _fail(
@@ -81,8 +79,7 @@ def _check_db_path(raw: str) -> Path:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise _fail(
             "HALFBIE_DB",
-            f"is in a folder the bot cannot write to ({folder});"
-            " fix its permissions or change HALFBIE_DB",
+            f"is in a folder the bot cannot write to ({folder}); fix its permissions or change HALFBIE_DB",
         )
     return path
 
@@ -104,8 +101,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool =
         if not _TOKEN_RE.match(token):
             raise _fail(
                 "DISCORD_TOKEN",
-                "does not look like a bot token:"
-                " copy it again from the Developer Portal (Bot, Reset Token)",
+                "does not look like a bot token: copy it again from the Developer Portal (Bot, Reset Token)",
             )
 
     db_path = _check_db_path(env.get("HALFBIE_DB", "").strip() or str(DEFAULT_DB))
@@ -115,9 +111,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool =
 
     log_level = (env.get("HALFBIE_LOG_LEVEL", "").strip() or "INFO").upper()
     if log_level not in _LOG_LEVELS:
-        raise _fail(
-            "HALFBIE_LOG_LEVEL", f"must be one of {', '.join(_LOG_LEVELS)}, not {log_level[:20]!r}"
-        )
+        raise _fail("HALFBIE_LOG_LEVEL", f"must be one of {', '.join(_LOG_LEVELS)}, not {log_level[:20]!r}")
 
     owners_raw = env.get("HALFBIE_OWNER_IDS", "").strip()
     owner_ids = frozenset(

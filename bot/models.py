@@ -13,8 +13,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import discord
     from discord import app_commands
+
+    from bot.i18n import Texts
 
 
 class Certainty(enum.StrEnum):
@@ -98,15 +102,15 @@ class Character:
     removed_at: int | None = None  # set when an admin removed it (soft delete)
 
     # The row renders itself; the rendering lives in bot.render.characters (discord.py types).
-    def card(self, mode: SpoilerMode) -> discord.Embed:
+    def card(self, mode: SpoilerMode, t: Texts) -> discord.Embed:
         from bot.render.characters import card
 
-        return card(self, mode)
+        return card(self, mode, t)
 
-    def list_line(self, mode: SpoilerMode) -> str:
+    def list_line(self, mode: SpoilerMode, t: Texts) -> str:
         from bot.render.characters import list_line
 
-        return list_line(self, mode)
+        return list_line(self, mode, t)
 
     def choice(self) -> app_commands.Choice[str]:
         from bot.render.characters import choice
@@ -140,6 +144,26 @@ class NewsItem:
     created_at: int
     created_by: int | None
 
+    def line(self) -> str:
+        from bot.render.release import news_line
+
+        return news_line(self)
+
+    def timeline_line(self) -> str:
+        from bot.render.release import timeline_line
+
+        return timeline_line(self)
+
+    def choice(self) -> app_commands.Choice[str]:
+        from bot.render.release import news_choice
+
+        return news_choice(self)
+
+    def announcement(self) -> discord.Embed:
+        from bot.render.release import news_announcement
+
+        return news_announcement(self)
+
 
 @dataclass(frozen=True, slots=True)
 class Release:
@@ -148,6 +172,38 @@ class Release:
     premiere_at: int | None  # Unix seconds of the official premiere, None when there is none
     updated_at: int
     updated_by: int | None
+
+    def card(
+        self,
+        *,
+        latest: Sequence[NewsItem],
+        speculation: NewsItem | None,
+        official: NewsItem | None,
+        last: LastChange | None,
+        article_date: str,
+        now: int,
+    ) -> discord.Embed:
+        from bot.render.release import release_card
+
+        return release_card(
+            self,
+            latest=latest,
+            speculation=speculation,
+            official=official,
+            last=last,
+            article_date=article_date,
+            now=now,
+        )
+
+    def stage_announcement(self, old: Stage) -> discord.Embed:
+        from bot.render.release import stage_announcement
+
+        return stage_announcement(self, old)
+
+    def date_announcement(self, old_premiere: int | None) -> discord.Embed:
+        from bot.render.release import date_announcement
+
+        return date_announcement(self, old_premiere)
 
 
 # -- theories and polls -------------------------------------------------------
@@ -191,11 +247,6 @@ class Theory:
         from bot.render.theories import poll_embed
 
         return poll_embed(self, tally)
-
-    def poll_view(self) -> discord.ui.View | None:
-        from bot.render.theories import poll_view
-
-        return poll_view(self)
 
     def list_line(self, tally: Tally) -> str:
         from bot.render.theories import list_line
@@ -374,6 +425,11 @@ class Reminder:
     done_at: int | None = None
     message_id: int | None = None
     note: str | None = None  # why it failed, was retried or was dropped
+
+    def card(self) -> discord.Embed:
+        from bot.render.release import reminder_card
+
+        return reminder_card(self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,38 +10,24 @@ from discord.ext import commands
 
 from bot.client import HalfbieBot
 from bot.errors import BadInput, NotFound
+from bot.i18n import Texts
 from bot.models import Character, SpoilerMode, Status
-from bot.render.characters import SPOILER_STATUSES, STATUS_LOOK
+from bot.render.characters import SPOILER_STATUSES, STATUS_CHOICES, status_label
 from bot.render.text import clip, safe
 from bot.search import character_index
 from bot.ui.base import OwnedView
 from bot.ui.paginator import Paginator, line_pages
 
-TEXT = {
-    "none": "This server has no characters yet; an admin can add them with /admin character add.",
-    "no_match": "No character matches {typed}. Did you mean one of these?",
-    "no_match_at_all": "No character matches {typed}.",
-    "pick": "Pick a character",
-    "list.title": "Characters",
-    "list.title.status": "Characters: {status}",
-    "list.empty": "No character has that status here.",
-    "list.footer": "Use /character for a full card",
-    "list.spoiler": "This server leaves spoilers out, so it cannot list characters by that status.",
-}
-
-STATUS_CHOICES = [
-    app_commands.Choice(name=label, value=status.value)
-    for status, (_, label, _) in STATUS_LOOK.items()
-]
-
 
 class PickCharacter(OwnedView):
     """'Did you mean': a select of the closest names; picking shows that card."""
 
-    def __init__(self, owner_id: int, choices: Sequence[Character], mode: SpoilerMode) -> None:
+    def __init__(self, owner_id: int, choices: Sequence[Character], mode: SpoilerMode, t: Texts) -> None:
         super().__init__(owner_id, timeout=300)
         self.by_key = {c.fields.key: c for c in choices}
         self.mode = mode
+        self.t = t
+        self.pick.placeholder = t("character.pick")  # type: ignore[assignment]
         self.pick.options = [  # type: ignore[assignment]
             discord.SelectOption(
                 label=clip(c.fields.name, 100) or c.fields.key[:100], value=c.fields.key[:100]
@@ -49,13 +35,11 @@ class PickCharacter(OwnedView):
             for c in choices
         ]
 
-    @discord.ui.select(placeholder=TEXT["pick"], min_values=1, max_values=1)
-    async def pick(
-        self, interaction: discord.Interaction, select: discord.ui.Select[PickCharacter]
-    ) -> None:
+    @discord.ui.select(min_values=1, max_values=1)
+    async def pick(self, interaction: discord.Interaction, select: discord.ui.Select[PickCharacter]) -> None:
         character = self.by_key[select.values[0]]
         await interaction.response.edit_message(
-            content=None, embed=character.card(self.mode), view=None
+            content=None, embed=character.card(self.mode, self.t), view=None
         )
         self.stop()
 
@@ -80,22 +64,23 @@ class Characters(commands.Cog):
         assert interaction.guild_id is not None
         characters = await self._characters(interaction.guild_id)
         mode = await self._spoiler_mode(interaction.guild_id)
+        t = await self.bot.texts(interaction)
         if not characters:
-            raise NotFound(TEXT["none"])
-        by_key = {c.fields.key: c for c in characters}
-        found = by_key.get(name) or next(
-            iter(character_index(characters).search(name, limit=1)), None
+            raise NotFound("character.none")
+        index = character_index(characters)
+        found = next((c for c in characters if c.fields.key == name), None) or next(
+            iter(index.search(name, limit=1)), None
         )
         if found is not None:
-            await interaction.response.send_message(embed=found.card(mode))
+            await interaction.response.send_message(embed=found.card(mode, t))
             return
-        typed = safe(name, 100) or "that"
-        closest = character_index(characters).closest(name, limit=5)
+        typed = safe(name, 100)
+        closest = index.closest(name, limit=5)
         if not closest:
-            raise NotFound(TEXT["no_match_at_all"].format(typed=typed))
-        view = PickCharacter(interaction.user.id, closest, mode)
+            raise NotFound("character.no_match_at_all", typed=typed)
+        view = PickCharacter(interaction.user.id, closest, mode, t)
         await interaction.response.send_message(
-            TEXT["no_match"].format(typed=typed), view=view, ephemeral=True
+            t("character.no_match", typed=typed), view=view, ephemeral=True
         )
         view.message = await interaction.original_response()
 
@@ -108,9 +93,7 @@ class Characters(commands.Cog):
         characters = await self._characters(interaction.guild_id)
         return [c.choice() for c in character_index(characters).search(current, limit=25)]
 
-    @app_commands.command(
-        name="characters", description="Every character in this server, page by page"
-    )
+    @app_commands.command(name="characters", description="Every character in this server, page by page")
     @app_commands.describe(status="Only characters with this status")
     @app_commands.choices(status=STATUS_CHOICES)
     @app_commands.guild_only()
@@ -118,23 +101,27 @@ class Characters(commands.Cog):
         assert interaction.guild_id is not None
         characters = await self._characters(interaction.guild_id)
         mode = await self._spoiler_mode(interaction.guild_id)
-        title = TEXT["list.title"]
+        t = await self.bot.texts(interaction)
+        title = t("character.list_title")
+        empty = t("character.none")
         if status is not None:
             try:
                 wanted = Status(status)
             except ValueError:
-                wanted = None
+                raise BadInput(
+                    "errors.bad_choice", value=safe(status, 40), choices=", ".join(Status)
+                ) from None
             if wanted in SPOILER_STATUSES and mode is SpoilerMode.OMITTED:
-                raise BadInput(TEXT["list.spoiler"])
+                raise BadInput("character.list_spoiler")
             characters = [c for c in characters if c.fields.status is wanted]
-            title = TEXT["list.title.status"].format(
-                status=STATUS_LOOK[wanted][1] if wanted else safe(status, 30)
-            )
+            title = t("character.list_title_status", status=status_label(wanted, t))
+            empty = t("character.list_empty")
         pages = line_pages(
             title,
-            [c.list_line(mode) for c in characters],
-            empty=TEXT["list.empty"] if status else TEXT["none"],
-            footer=TEXT["list.footer"],
+            [c.list_line(mode, t) for c in characters],
+            t,
+            empty=empty,
+            footer=t("character.list_footer"),
         )
         await Paginator(interaction.user.id, pages).send(interaction)
 

@@ -1,52 +1,120 @@
-"""About the bot: /about."""
+"""About the bot: /help and /about."""
 
 from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.checks import ADMIN_PERMISSIONS, require_admin, require_poll_creator
 from bot.client import HalfbieBot
-from bot.render.text import clip, duration, latency_ms
+from bot.errors import Refused
+from bot.i18n import Texts
+from bot.render.text import clip, duration
 
-TEXT = {
-    "about.title": "Halfbie {version}",
-    "about.description": (
-        "A bot for *All of Us Are Dead* fan servers: character cards, the Season 2 release "
-        "tracker, and fan-theory polls scored when the season airs."
-    ),
-    "about.uptime": "Uptime",
-    "about.latency": "Gateway latency",
-    "about.servers": "Servers",
-    "about.canon": "Where the facts come from",
-    "about.canon.value": (
-        "{article} (dated {date}): every fact shows its source and how sure it is "
-        "(official, reported, speculation, fan theory)."
-    ),
+SECTIONS = {
+    "character": "characters",
+    "characters": "characters",
+    "release": "release",
+    "timeline": "release",
+    "subscribe": "release",
+    "theory": "theories",
+    "admin": "admin",
 }
+SECTION_ORDER = ("characters", "release", "theories", "admin", "other")
+LINE_MAX = 160
+AnyCommand = app_commands.Command[Any, ..., Any]
+
+
+def leaves(
+    command: AnyCommand | app_commands.Group,
+) -> Iterator[AnyCommand]:
+    if isinstance(command, app_commands.Group):
+        for child in command.commands:
+            yield from leaves(child)
+    else:
+        yield command
 
 
 class Meta(commands.Cog):
     def __init__(self, bot: HalfbieBot) -> None:
         self.bot = bot
 
-    @app_commands.command(
-        name="about", description="Version, uptime, latency, and where the facts come from"
-    )
+    async def _may_use(self, interaction: discord.Interaction[HalfbieBot], command: AnyCommand) -> bool:
+        """Whether the member passes the command's in-bot permission check here."""
+        root = command.root_parent or command
+        permissions = root.default_permissions
+        if permissions is None:
+            return True
+        try:
+            if permissions == ADMIN_PERMISSIONS:
+                await require_admin(interaction)
+            else:
+                await require_poll_creator(interaction)
+        except Refused:
+            return False
+        return True
+
+    def _name(self, command: AnyCommand, t: Texts) -> str:
+        if t.language != "ko":
+            return command.qualified_name
+        names = self.bot.catalog.commands["names"]
+        return " ".join(names.get(part, part) for part in command.qualified_name.split())
+
+    def _description(self, command: AnyCommand, t: Texts) -> str:
+        if t.language != "ko":
+            return command.description
+        return self.bot.catalog.commands["text"].get(command.description, command.description)
+
+    @app_commands.command(name="help", description="What you can do here, and how prediction points work")
+    async def help(self, interaction: discord.Interaction[HalfbieBot]) -> None:
+        t = await self.bot.texts(interaction)
+        sections: dict[str, list[str]] = {name: [] for name in SECTION_ORDER}
+        for top in sorted(self.bot.tree.get_commands(), key=lambda c: c.name):
+            if not isinstance(top, app_commands.Command | app_commands.Group):
+                continue
+            for command in leaves(top):
+                if not await self._may_use(interaction, command):
+                    continue
+                line = f"`/{self._name(command, t)}` {self._description(command, t)}"
+                sections[SECTIONS.get(top.name, "other")].append(clip(line, LINE_MAX))
+        embed = discord.Embed(title=t("help.title"), colour=discord.Colour.dark_red())
+        for name in SECTION_ORDER:
+            lines = sections[name]
+            # A field holds 1,024 characters: a long section continues in another field.
+            chunk: list[str] = []
+            for line in lines:
+                if sum(len(x) + 1 for x in chunk) + len(line) > 1000:
+                    embed.add_field(name=t(f"help.{name}"), value="\n".join(chunk), inline=False)
+                    chunk = []
+                chunk.append(line)
+            if chunk:
+                embed.add_field(name=t(f"help.{name}"), value="\n".join(chunk), inline=False)
+        embed.add_field(name=t("help.scoring"), value=t("help.scoring_text"), inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="about", description="Version, uptime, latency, and where the facts come from")
     async def about(self, interaction: discord.Interaction) -> None:
         bot = self.bot
+        t = await bot.texts(interaction)
         embed = discord.Embed(
-            title=TEXT["about.title"].format(version=bot.version),
-            description=TEXT["about.description"],
+            title=t("about.title", version=bot.version),
+            description=t("about.description"),
             colour=discord.Colour.dark_red(),
         )
-        embed.add_field(name=TEXT["about.uptime"], value=duration(bot.uptime))
-        embed.add_field(name=TEXT["about.latency"], value=latency_ms(bot.latency))
-        embed.add_field(name=TEXT["about.servers"], value=str(len(bot.guilds)))
-        canon = TEXT["about.canon.value"].format(
-            article=bot.canon.article.name, date=bot.canon.article_date
+        latency = bot.latency
+        embed.add_field(name=t("about.uptime"), value=duration(bot.uptime))
+        embed.add_field(
+            name=t("about.latency"),
+            value=f"{latency * 1000:.0f} ms" if math.isfinite(latency) else t("about.latency_unknown"),
         )
-        embed.add_field(name=TEXT["about.canon"], value=clip(canon, 1024), inline=False)
+        embed.add_field(name=t("about.servers"), value=str(len(bot.guilds)))
+        canon = t("about.canon_value", article=bot.canon.article.name, date=bot.canon.article_date)
+        embed.add_field(name=t("about.canon"), value=clip(canon, 1024), inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 

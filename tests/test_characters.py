@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.client import HalfbieBot
+from bot.i18n import LANGUAGES, Catalog, Texts
 from bot.models import Certainty, Character, CharacterFields, SourceRef, SpoilerMode, Status
 from tests.conftest import BotRunner
 from tests.fakediscord import FakeDiscord, FakeGuild, FakeMember, Perm
@@ -19,6 +20,9 @@ from tests.fakediscord.limits import (
     validate_autocomplete,
     validate_message,
 )
+
+
+CATALOG = Catalog.load()
 
 
 def card_text(embed: dict) -> str:  # type: ignore[type-arg]
@@ -76,9 +80,7 @@ async def test_autocomplete_and_free_text_find_every_form(
     bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember
 ) -> None:
     for typed, key in FORMS:
-        choices = await fake_discord.autocomplete(
-            guild, member, "character", focused="name", name=typed
-        )
+        choices = await fake_discord.autocomplete(guild, member, "character", focused="name", name=typed)
         assert choices, typed
         assert choices[0]["value"] == key, typed
         # Typed without picking a suggestion, the name still finds the card.
@@ -135,9 +137,7 @@ async def test_admin_changes_status_in_one_server_only_and_it_is_audited(
     assert "Immune" in status_field["value"]
     assert "Netflix Season 2 trailer" in status_field["value"]
 
-    there = await fake_discord.slash(
-        other, other.add_member("fan2"), "character", name="Cheong-san"
-    )
+    there = await fake_discord.slash(other, other.add_member("fan2"), "character", name="Cheong-san")
     await there.response()
     status_there = next(f for f in there.embeds[0]["fields"] if f["name"] == "Status")
     assert "Presumed dead" in status_there["value"]
@@ -197,20 +197,12 @@ async def test_add_edit_remove_restore_through_modals(
     member: FakeMember,
     mod: FakeMember,
 ) -> None:
-    opened = await fake_discord.slash(
-        guild, mod, "admin character add", source="Netflix", actor="Yoo In-soo"
-    )
+    opened = await fake_discord.slash(guild, mod, "admin character add", source="Netflix", actor="Yoo In-soo")
     await opened.response()
     assert opened.modal is not None
-    inputs = {
-        c["custom_id"]: c
-        for row in opened.modal["components"]
-        for c in row.get("components", [row])
-    }
+    inputs = {c["custom_id"]: c for row in opened.modal["components"] for c in row.get("components", [row])}
     ids = list(inputs)
-    values = dict(
-        zip(ids, ["Yoon Gwi-nam", "The bully who hunts the others", "", "", ""], strict=True)
-    )
+    values = dict(zip(ids, ["Yoon Gwi-nam", "The bully who hunts the others", "", "", ""], strict=True))
     added = await fake_discord.submit_modal(guild, mod, opened, values)
     await added.response()
     assert "Added" in added.content
@@ -221,26 +213,18 @@ async def test_add_edit_remove_restore_through_modals(
     # Edit: the form comes prefilled with the current values.
     edit = await fake_discord.slash(guild, mod, "admin character edit", character="yoon-gwi-nam")
     await edit.response()
-    prefilled = [
-        c.get("value") for row in edit.modal["components"] for c in row.get("components", [row])
-    ]
+    prefilled = [c.get("value") for row in edit.modal["components"] for c in row.get("components", [row])]
     assert "Yoon Gwi-nam" in prefilled
     assert "The bully who hunts the others" in prefilled
-    edit_ids = [
-        c["custom_id"] for row in edit.modal["components"] for c in row.get("components", [row])
-    ]
+    edit_ids = [c["custom_id"] for row in edit.modal["components"] for c in row.get("components", [row])]
     new_values = ["Yoon Gwi-nam", "The bully", "Turned into a halfbie-like zombie.", "", ""]
-    saved = await fake_discord.submit_modal(
-        guild, mod, edit, dict(zip(edit_ids, new_values, strict=True))
-    )
+    saved = await fake_discord.submit_modal(guild, mod, edit, dict(zip(edit_ids, new_values, strict=True)))
     await saved.response()
     updated = await bot.store.characters.get(guild.id, "yoon-gwi-nam")
     assert updated is not None
     assert updated.fields.role == "The bully"
 
-    removed = await fake_discord.slash(
-        guild, mod, "admin character remove", character="yoon-gwi-nam"
-    )
+    removed = await fake_discord.slash(guild, mod, "admin character remove", character="yoon-gwi-nam")
     await removed.response()
     assert "restore" in removed.content
     gone = await fake_discord.slash(guild, member, "character", name="Yoon Gwi-nam")
@@ -358,13 +342,19 @@ def character_of(text: str, status: Status) -> Character:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(text=hostile, status=st.sampled_from(list(Status)), mode=st.sampled_from(list(SpoilerMode)))
+@given(
+    text=hostile,
+    status=st.sampled_from(list(Status)),
+    mode=st.sampled_from(list(SpoilerMode)),
+    language=st.sampled_from(LANGUAGES),
+)
 def test_any_text_renders_within_limits_and_pings_nobody(
-    text: str, status: Status, mode: SpoilerMode
+    text: str, status: Status, mode: SpoilerMode, language: str
 ) -> None:
+    t = Texts(CATALOG, language)
     character = character_of(text, status)
-    embed = character.card(mode).to_dict()
-    payload = {"content": character.list_line(mode), "embeds": [embed]}
+    embed = character.card(mode, t).to_dict()
+    payload = {"content": character.list_line(mode, t), "embeds": [embed]}
     assert validate_message(payload, context="channel", creating=True) == []
     # Even parsed with Discord's most permissive defaults, the text pings nobody: it is escaped.
     pings = compute_pings(
@@ -375,6 +365,6 @@ def test_any_text_renders_within_limits_and_pings_nobody(
         role_ids={123},
     )
     assert pings == set()
-    assert len(character.list_line(mode)) <= 200
+    assert len(character.list_line(mode, t)) <= 200
     choice = character.choice()
     assert validate_autocomplete({"choices": [{"name": choice.name, "value": choice.value}]}) == []

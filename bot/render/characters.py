@@ -7,43 +7,31 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
+from bot.i18n import english
 from bot.models import Certainty, SourceRef, SpoilerMode, Status
 from bot.render.text import clip, safe
 
 if TYPE_CHECKING:
+    from bot.i18n import Texts
     from bot.models import Character
 
-STATUS_LOOK: dict[Status, tuple[str, str, discord.Colour]] = {
-    Status.ALIVE: ("🟢", "Alive", discord.Colour.green()),
-    Status.ZOMBIE: ("🧟", "Zombie", discord.Colour.dark_red()),
-    Status.HALFBIE: ("🌗", "Halfbie", discord.Colour.purple()),
-    Status.IMMUNE: ("🛡️", "Immune", discord.Colour.blue()),
-    Status.PRESUMED_DEAD: ("🕯️", "Presumed dead", discord.Colour.dark_grey()),
-    Status.UNKNOWN: ("❔", "Unknown", discord.Colour.light_grey()),
+STATUS_LOOK: dict[Status, tuple[str, discord.Colour]] = {
+    Status.ALIVE: ("🟢", discord.Colour.green()),
+    Status.ZOMBIE: ("🧟", discord.Colour.dark_red()),
+    Status.HALFBIE: ("🌗", discord.Colour.purple()),
+    Status.IMMUNE: ("🛡️", discord.Colour.blue()),
+    Status.PRESUMED_DEAD: ("🕯️", discord.Colour.dark_grey()),
+    Status.UNKNOWN: ("❔", discord.Colour.light_grey()),
 }
 # A status that reveals a turn or a death is itself a spoiler.
 SPOILER_STATUSES = frozenset({Status.ZOMBIE, Status.HALFBIE, Status.IMMUNE, Status.PRESUMED_DEAD})
 HIDDEN_COLOUR = discord.Colour.dark_theme()
 
-CERTAINTY_LABEL = {
-    Certainty.OFFICIAL: "official",
-    Certainty.REPORTED: "reported",
-    Certainty.SPECULATION: "speculation",
-    Certainty.FAN_THEORY: "fan theory",
-}
-
-TEXT = {
-    "actor": "Actor",
-    "actor.unknown": "Not named in the source",
-    "status": "Status",
-    "status.hidden": "Hidden (spoiler)",
-    "fate": "Season 1 fate",
-    "season2": "Season 2",
-    "season2.unknown": "The source says nothing about Season 2.",
-    "note": "Note",
-    "source": "Source: {name} · {certainty}",
-    "omitted": "Left out (this server hides spoilers)",
-}
+# Slash command choices, in English; the Translator gives them their Korean names.
+STATUS_CHOICES = [app_commands.Choice(name=english()(f"status.{s.value}"), value=s.value) for s in Status]
+CERTAINTY_CHOICES = [
+    app_commands.Choice(name=english()(f"certainty.{c.value}"), value=c.value) for c in Certainty
+]
 
 # Budgets that keep a card under 6,000 characters in all, each part under its own limit.
 TITLE_MAX, ROLE_MAX, SHORT_FIELD_MAX, LONG_FIELD_MAX, NOTE_MAX, FOOTER_MAX = (
@@ -56,8 +44,12 @@ TITLE_MAX, ROLE_MAX, SHORT_FIELD_MAX, LONG_FIELD_MAX, NOTE_MAX, FOOTER_MAX = (
 )
 
 
-def source_text(source: SourceRef) -> str:
-    return TEXT["source"].format(name=source.name, certainty=CERTAINTY_LABEL[source.certainty])
+def status_label(status: Status, t: Texts) -> str:
+    return t(f"status.{status.value}")
+
+
+def source_text(source: SourceRef, t: Texts) -> str:
+    return t("card.source", name=source.name, certainty=t(f"certainty.{source.certainty.value}"))
 
 
 def spoiler(text: str, limit: int) -> str:
@@ -65,12 +57,12 @@ def spoiler(text: str, limit: int) -> str:
     return "||" + safe(text, limit - 4) + "||"
 
 
-def status_text(character: Character, mode: SpoilerMode) -> str:
-    symbol, label, _ = STATUS_LOOK[character.fields.status]
-    shown = f"{symbol} {label}"
-    if character.fields.status in SPOILER_STATUSES:
+def status_text(character: Character, mode: SpoilerMode, t: Texts) -> str:
+    status = character.fields.status
+    shown = f"{STATUS_LOOK[status][0]} {status_label(status, t)}"
+    if status in SPOILER_STATUSES:
         if mode is SpoilerMode.OMITTED:
-            return TEXT["status.hidden"]
+            return t("card.status_hidden")
         if mode is SpoilerMode.HIDDEN:
             return f"||{shown}||"
     return shown
@@ -79,49 +71,44 @@ def status_text(character: Character, mode: SpoilerMode) -> str:
 def colour(character: Character, mode: SpoilerMode) -> discord.Colour:
     if character.fields.status in SPOILER_STATUSES and mode is not SpoilerMode.SHOWN:
         return HIDDEN_COLOUR  # the colour would give the spoiler away
-    return STATUS_LOOK[character.fields.status][2]
+    return STATUS_LOOK[character.fields.status][1]
 
 
-def card(character: Character, mode: SpoilerMode) -> discord.Embed:
+def card(character: Character, mode: SpoilerMode, t: Texts) -> discord.Embed:
     f = character.fields
-    title = (
-        safe(f.name, TITLE_MAX)
-        if not f.hangul
-        else clip(f"{safe(f.name, 200)} ({safe(f.hangul, 50)})", TITLE_MAX)
-    )
-    embed = discord.Embed(
-        title=title, description=safe(f.role, ROLE_MAX), colour=colour(character, mode)
-    )
+    title = safe(f.name, TITLE_MAX)
+    if f.hangul:
+        title = clip(f"{safe(f.name, 200)} ({safe(f.hangul, 50)})", TITLE_MAX)
+    embed = discord.Embed(title=title, description=safe(f.role, ROLE_MAX), colour=colour(character, mode))
     embed.add_field(
-        name=TEXT["actor"],
-        value=safe(f.actor, SHORT_FIELD_MAX) if f.actor else TEXT["actor.unknown"],
+        name=t("card.actor"), value=safe(f.actor, SHORT_FIELD_MAX) if f.actor else t("card.actor_unknown")
     )
-    status_source = f"*{safe(source_text(f.status_source), 300)}*"
-    embed.add_field(name=TEXT["status"], value=f"{status_text(character, mode)}\n{status_source}")
+    status_source = f"*{safe(source_text(f.status_source, t), 300)}*"
+    embed.add_field(name=t("card.status"), value=f"{status_text(character, mode, t)}\n{status_source}")
     if f.fate_s1:
         if mode is SpoilerMode.OMITTED:
-            fate = TEXT["omitted"]
+            fate = t("card.omitted")
         elif mode is SpoilerMode.HIDDEN:
             fate = spoiler(f.fate_s1, LONG_FIELD_MAX)
         else:
             fate = safe(f.fate_s1, LONG_FIELD_MAX)
-        embed.add_field(name=TEXT["fate"], value=fate, inline=False)
+        embed.add_field(name=t("card.fate"), value=fate, inline=False)
     embed.add_field(
-        name=TEXT["season2"],
-        value=safe(f.season2, LONG_FIELD_MAX) if f.season2 else TEXT["season2.unknown"],
+        name=t("card.season2"),
+        value=safe(f.season2, LONG_FIELD_MAX) if f.season2 else t("card.season2_unknown"),
         inline=False,
     )
     if f.notes:
-        embed.add_field(name=TEXT["note"], value=safe(f.notes, NOTE_MAX), inline=False)
-    embed.set_footer(text=clip(source_text(f.source), FOOTER_MAX))
+        embed.add_field(name=t("card.note"), value=safe(f.notes, NOTE_MAX), inline=False)
+    embed.set_footer(text=clip(source_text(f.source, t), FOOTER_MAX))
     return embed
 
 
-def list_line(character: Character, mode: SpoilerMode) -> str:
+def list_line(character: Character, mode: SpoilerMode, t: Texts) -> str:
     f = character.fields
     actor = f" · {safe(f.actor, 40)}" if f.actor else ""
     # Each part has its own budget, so the line is never cut inside a spoiler tag.
-    return f"**{safe(f.name, 80)}**{actor} · {status_text(character, mode)}"
+    return f"**{safe(f.name, 80)}**{actor} · {status_text(character, mode, t)}"
 
 
 def choice(character: Character) -> app_commands.Choice[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 
 import discord
@@ -44,7 +43,3 @@ def duration(seconds: float) -> str:
     if minutes:
         return f"{minutes} min {secs} s"
     return f"{secs} s"
-
-
-def latency_ms(seconds: float) -> str:
-    return "not measured yet" if not math.isfinite(seconds) else f"{seconds * 1000:.0f} ms"

@@ -22,9 +22,7 @@ async def fetch_all(conn: aiosqlite.Connection, sql: str, params: Params = ()) -
     return list(await conn.execute_fetchall(sql, params))
 
 
-async def fetch_one(
-    conn: aiosqlite.Connection, sql: str, params: Params = ()
-) -> sqlite3.Row | None:
+async def fetch_one(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> sqlite3.Row | None:
     rows = await fetch_all(conn, sql, params)
     return rows[0] if rows else None
 
@@ -37,9 +35,7 @@ async def fetch_value(conn: aiosqlite.Connection, sql: str, params: Params = ())
 class Db:
     """Reads go to the reader connection, writes are jobs for the writer."""
 
-    def __init__(
-        self, reader: aiosqlite.Connection, writer: Writer, clock: Callable[[], float]
-    ) -> None:
+    def __init__(self, reader: aiosqlite.Connection, writer: Writer, clock: Callable[[], float]) -> None:
         self._reader = reader
         self.writer = writer
         self._clock = clock

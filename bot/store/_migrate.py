@@ -96,9 +96,7 @@ async def read_version(conn: aiosqlite.Connection) -> int:
     return int(rows[0][0])
 
 
-async def apply_migrations(
-    conn: aiosqlite.Connection, migrations: Sequence[Migration], *, path: str
-) -> int:
+async def apply_migrations(conn: aiosqlite.Connection, migrations: Sequence[Migration], *, path: str) -> int:
     """Bring the database up to the last of ``migrations``; return the version reached.
 
     Each migration runs in its own ``BEGIN IMMEDIATE`` transaction, which re-reads the

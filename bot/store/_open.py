@@ -57,8 +57,7 @@ def check_location(path: Path) -> bool:
     if exists and not os.access(path, os.R_OK | os.W_OK):
         raise _refuse(
             path,
-            "the file is not readable and writable by this user; "
-            "fix its permissions or set HALFBIE_DB",
+            "the file is not readable and writable by this user; fix its permissions or set HALFBIE_DB",
         )
     if not os.access(folder, os.W_OK | os.X_OK):
         raise _refuse(

@@ -62,9 +62,7 @@ def as_json(value: Mapping[str, Any] | None) -> str | None:
     return json.dumps(plain(dict(value)), ensure_ascii=False, sort_keys=True)
 
 
-def changes(
-    old: Mapping[str, Any], new: Mapping[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any]]:
+def changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The keys whose values differ, as (old values, new values)."""
     keys = [key for key in new if old.get(key) != new[key]]
     return {key: old.get(key) for key in keys}, {key: new[key] for key in keys}

@@ -21,8 +21,7 @@ _COLUMNS = "id, guild_id, at, actor_id, action, target, old, new"
 async def ensure_guild(conn: aiosqlite.Connection, guild_id: int, now: int) -> None:
     """Make sure the server's row exists, inside a job, before writing rows that need it."""
     await conn.execute(
-        "INSERT INTO guilds (guild_id, first_seen_at) VALUES (?, ?) "
-        "ON CONFLICT (guild_id) DO NOTHING",
+        "INSERT INTO guilds (guild_id, first_seen_at) VALUES (?, ?) ON CONFLICT (guild_id) DO NOTHING",
         (guild_id, now),
     )
 
@@ -81,8 +80,7 @@ class AuditLog:
         """Newest first; ``action_prefix="character."`` keeps one kind of change."""
         where, params = _prefix_filter(action_prefix)
         rows = await self._db.read_all(
-            f"SELECT {_COLUMNS} FROM audit WHERE guild_id = ?{where} "
-            "ORDER BY id DESC LIMIT ? OFFSET ?",
+            f"SELECT {_COLUMNS} FROM audit WHERE guild_id = ?{where} ORDER BY id DESC LIMIT ? OFFSET ?",
             (guild_id, *params, limit, offset),
         )
         return [_entry(row) for row in rows]

@@ -89,9 +89,7 @@ class Characters:
 
     async def list(self, guild_id: int, status: Status | None = None) -> list[Character]:
         """The server's characters (not removed), by name; only one status if given."""
-        sql = (
-            f"SELECT {CHARACTER_COLUMNS} FROM characters WHERE guild_id = ? AND removed_at IS NULL"
-        )
+        sql = f"SELECT {CHARACTER_COLUMNS} FROM characters WHERE guild_id = ? AND removed_at IS NULL"
         params: tuple[object, ...] = (guild_id,)
         if status is not None:
             sql += " AND status = ?"
@@ -108,9 +106,7 @@ class Characters:
         )
         return [character_from_row(row) for row in rows]
 
-    async def get(
-        self, guild_id: int, key: str, *, include_removed: bool = False
-    ) -> Character | None:
+    async def get(self, guild_id: int, key: str, *, include_removed: bool = False) -> Character | None:
         row = await self._db.read_one(
             f"SELECT {CHARACTER_COLUMNS} FROM characters WHERE guild_id = ? AND key = ?",
             (guild_id, key),
@@ -128,9 +124,7 @@ class Characters:
             await ensure_guild(conn, guild_id, now)
             existing = await _read(conn, guild_id, fields.key)
             if existing is not None:
-                raise AlreadyExists(
-                    "character", fields.key, removed=existing.removed_at is not None
-                )
+                raise AlreadyExists("character", fields.key, removed=existing.removed_at is not None)
             await insert_characters(conn, guild_id, [fields], now=now, actor_id=actor_id)
             await record(
                 conn,
@@ -145,9 +139,7 @@ class Characters:
 
         return await self._db.write(job)
 
-    async def update(
-        self, guild_id: int, actor_id: int | None, fields: CharacterFields
-    ) -> Character:
+    async def update(self, guild_id: int, actor_id: int | None, fields: CharacterFields) -> Character:
         """Replace the card whose key is ``fields.key``; audited with what changed."""
         return await self._change(guild_id, actor_id, fields.key, "character.update", fields)
 

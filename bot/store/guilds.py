@@ -57,9 +57,7 @@ class Guilds:
 
     async def left_at(self, guild_id: int) -> int | None:
         """When the bot left the server, or None (still there, or never met)."""
-        value = await self._db.read_value(
-            "SELECT left_at FROM guilds WHERE guild_id = ?", (guild_id,)
-        )
+        value = await self._db.read_value("SELECT left_at FROM guilds WHERE guild_id = ?", (guild_id,))
         return None if value is None else int(value)
 
     async def seeded(self, canon_version: int) -> set[int]:

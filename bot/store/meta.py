@@ -31,9 +31,7 @@ class Meta:
         """Forget ``key``; return whether it was set."""
 
         async def job(conn: aiosqlite.Connection) -> bool:
-            rows = await conn.execute_fetchall(
-                "DELETE FROM meta WHERE key = ? RETURNING key", (key,)
-            )
+            rows = await conn.execute_fetchall("DELETE FROM meta WHERE key = ? RETURNING key", (key,))
             return bool(list(rows))
 
         return await self._db.write(job)

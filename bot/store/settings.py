@@ -24,8 +24,7 @@ _WRITTEN = (*_FIELDS, "updated_at", "updated_by")
 _UPSERT = (
     f"INSERT INTO guild_settings (guild_id, {', '.join(_WRITTEN)}) "
     f"VALUES (:guild_id, {', '.join(':' + name for name in _WRITTEN)}) "
-    "ON CONFLICT (guild_id) DO UPDATE SET "
-    + ", ".join(f"{name} = excluded.{name}" for name in _WRITTEN)
+    "ON CONFLICT (guild_id) DO UPDATE SET " + ", ".join(f"{name} = excluded.{name}" for name in _WRITTEN)
 )
 
 
@@ -49,16 +48,13 @@ def _validated(changes_: dict[str, Any]) -> dict[str, Any]:
 async def ensure_settings(conn: aiosqlite.Connection, guild_id: int, now: int) -> None:
     """Create the default row inside a job (the seed does); never changes an existing one."""
     await conn.execute(
-        "INSERT INTO guild_settings (guild_id, updated_at) VALUES (?, ?) "
-        "ON CONFLICT (guild_id) DO NOTHING",
+        "INSERT INTO guild_settings (guild_id, updated_at) VALUES (?, ?) ON CONFLICT (guild_id) DO NOTHING",
         (guild_id, now),
     )
 
 
 async def _read(conn: aiosqlite.Connection, guild_id: int) -> GuildSettings:
-    row = await fetch_one(
-        conn, f"SELECT {_COLUMNS} FROM guild_settings WHERE guild_id = ?", (guild_id,)
-    )
+    row = await fetch_one(conn, f"SELECT {_COLUMNS} FROM guild_settings WHERE guild_id = ?", (guild_id,))
     return GuildSettings(guild_id=guild_id) if row is None else _from_row(row)
 
 

@@ -74,9 +74,7 @@ class Writer:
         """Start the writer task on the running loop."""
         if self._task is not None:
             raise RuntimeError("the writer is already started")
-        self._task = asyncio.get_running_loop().create_task(
-            self._run(), name="halfbie-store-writer"
-        )
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="halfbie-store-writer")
 
     @property
     def closed(self) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 
 import discord
 
-from bot.errors import answer_error
+from bot.errors import answer_error, texts_for
 
 
 class View(discord.ui.View):
@@ -30,10 +30,8 @@ class OwnedView(View):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id == self.owner_id:
             return True
-        await interaction.response.send_message(
-            "Only the member who asked can use these buttons; run the command yourself.",
-            ephemeral=True,
-        )
+        t = await texts_for(interaction)
+        await interaction.response.send_message(t("errors.owner_only"), ephemeral=True)
         return False
 
     async def on_timeout(self) -> None:

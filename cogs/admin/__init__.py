@@ -7,14 +7,17 @@ from discord.ext import commands
 from bot.checks import AdminGroup
 from bot.client import HalfbieBot
 
+from ._audit import build as build_audit
 from ._characters import CharacterAdmin
+from ._config import ConfigAdmin
 
 
 class Admin(commands.Cog):
     def __init__(self, bot: HalfbieBot) -> None:
         self.bot = bot
         self.group = AdminGroup()
-        for subgroup in (CharacterAdmin(bot),):
+        self.group.add_command(build_audit(bot))
+        for subgroup in (CharacterAdmin(bot), ConfigAdmin(bot)):
             self.group.add_command(subgroup)
 
     async def cog_load(self) -> None:

@@ -12,85 +12,62 @@ from discord import app_commands
 from bot.checks import AdminChecked, require_admin
 from bot.client import HalfbieBot
 from bot.errors import BadInput, NotFound, answer_error
+from bot.i18n import Texts
 from bot.models import Certainty, Character, CharacterFields, SourceRef, SpoilerMode, Status
-from bot.render.characters import CERTAINTY_LABEL, STATUS_LOOK
+from bot.render.characters import CERTAINTY_CHOICES, STATUS_CHOICES
+from bot.render.text import clip, safe
 from bot.search import character_index
 
-TEXT = {
-    "group": "Add and correct this server's character cards",
-    "added": "Added. The card as members will see it:",
-    "updated": "Saved. The card as members will see it:",
-    "removed": "Removed **{name}**. `/admin character restore` brings it back.",
-    "restored": "Restored. The card as members will see it:",
-    "unknown": "There is no character {key!r} here; pick one from the list.",
-    "no_removed": "There is no removed character {key!r} to restore.",
-    "empty_name": "A character needs a name.",
-    "too_long": "{what} is too long ({length} characters; at most {limit}).",
-    "bad_url": "The source link must start with http:// or https:// (at most 500 characters).",
-    "modal.add": "New character",
-    "modal.edit": "Edit character",
-    "name": "Name",
-    "role": "Role in the story",
-    "fate": "Season 1 fate (shown as a spoiler)",
-    "season2": "Season 2",
-    "notes": "Notes (where facts come from)",
-}
 NAME_MAX, TEXT_MAX, SHORT_MAX = 100, 4000, 200
 CLEAR = "-"  # typed as an option value: clear that field
-
-STATUS_CHOICES = [
-    app_commands.Choice(name=label, value=s.value) for s, (_, label, _) in STATUS_LOOK.items()
-]
-CERTAINTY_CHOICES = [
-    app_commands.Choice(name=label, value=c.value) for c, label in CERTAINTY_LABEL.items()
-]
 
 
 def slug(name: str) -> str:
     return re.sub(r"[\W_]+", "-", name.casefold()).strip("-")[:60]
 
 
-def checked(text: str | None, what: str, limit: int) -> str | None:
-    """Text as typed (never rewritten), or a clear refusal when it is absurdly long."""
+def checked(text: str | None, what: str, limit: int, t: Texts) -> str | None:
+    """Text as typed (never rewritten), or a clear refusal when it is absurdly long.
+
+    ``what`` is the catalog key of the field's name, for the refusal.
+    """
     if text is None:
         return None
     text = text.strip()
     if len(text) > limit:
-        raise BadInput(TEXT["too_long"].format(what=what, length=len(text), limit=limit))
+        raise BadInput("errors.too_long", what=t(what), length=len(text), limit=limit)
     return text or None
 
 
-def optional(value: str | None, current: str | None, what: str) -> str | None:
+def optional(value: str | None, current: str | None, what: str, t: Texts) -> str | None:
     if value is None:
         return current
     if value.strip() == CLEAR:
         return None
-    return checked(value, what, SHORT_MAX)
+    return checked(value, what, SHORT_MAX, t)
 
 
-def source_of(name: str, certainty: str, url: str | None) -> SourceRef:
-    checked_name = checked(name, "The source", SHORT_MAX)
+def source_of(name: str, certainty: str, url: str | None, t: Texts) -> SourceRef:
+    checked_name = checked(name, "admin_character.source_field", SHORT_MAX, t)
     if checked_name is None:
-        raise BadInput("Say where this comes from (the source).")
+        raise BadInput("errors.need_source")
     if url is not None:
         url = url.strip() or None
     if url is not None and (not re.match(r"^https?://\S+$", url) or len(url) > 500):
-        raise BadInput(TEXT["bad_url"])
+        raise BadInput("errors.bad_url")
     try:
         return SourceRef(name=checked_name, certainty=Certainty(certainty), url=url)
     except ValueError:
-        raise BadInput(
-            f"Unknown certainty; choose one of {', '.join(CERTAINTY_LABEL.values())}."
-        ) from None
+        choices = ", ".join(c.value for c in Certainty)
+        raise BadInput("errors.bad_choice", value=safe(certainty, 40), choices=choices) from None
 
 
 def status_of(value: str) -> Status:
     try:
         return Status(value)
     except ValueError:
-        raise BadInput(
-            f"Unknown status; choose one of {', '.join(s.value for s in Status)}."
-        ) from None
+        choices = ", ".join(s.value for s in Status)
+        raise BadInput("errors.bad_choice", value=safe(value, 40), choices=choices) from None
 
 
 Input = discord.ui.TextInput["CharacterModal"]
@@ -100,15 +77,14 @@ Submit = Callable[[discord.Interaction[HalfbieBot], dict[str, str | None]], Awai
 class CharacterModal(discord.ui.Modal):
     """The long texts of a card, prefilled with the current values."""
 
-    def __init__(self, title: str, current: CharacterFields | None, on_submit: Submit) -> None:
-        super().__init__(title=title, timeout=900)
+    def __init__(self, title: str, current: CharacterFields | None, on_submit: Submit, t: Texts) -> None:
+        super().__init__(title=clip(title, 45), timeout=900)
         self._on_submit = on_submit
+        self.t = t
 
-        def field(
-            label: str, value: str | None, *, long: bool = True, required: bool = False
-        ) -> Input:
+        def field(label: str, value: str | None, *, long: bool = True, required: bool = False) -> Input:
             return discord.ui.TextInput(
-                label=label,
+                label=clip(t(label), 45),
                 style=discord.TextStyle.paragraph if long else discord.TextStyle.short,
                 max_length=TEXT_MAX if long else NAME_MAX,
                 required=required,
@@ -116,26 +92,27 @@ class CharacterModal(discord.ui.Modal):
             )
 
         self.name_input = field(
-            TEXT["name"], current.name if current else None, long=False, required=True
+            "admin_character.name", current.name if current else None, long=False, required=True
         )
-        self.role = field(TEXT["role"], current.role if current else None, required=True)
-        self.fate = field(TEXT["fate"], current.fate_s1 if current else None)
-        self.season2 = field(TEXT["season2"], current.season2 if current else None)
-        self.notes = field(TEXT["notes"], current.notes if current else None)
+        self.role = field("admin_character.role", current.role if current else None, required=True)
+        self.fate = field("admin_character.fate", current.fate_s1 if current else None)
+        self.season2 = field("admin_character.season2", current.season2 if current else None)
+        self.notes = field("admin_character.notes", current.notes if current else None)
         for item in (self.name_input, self.role, self.fate, self.season2, self.notes):
             self.add_item(item)
 
     async def on_submit(self, interaction: discord.Interaction[HalfbieBot]) -> None:  # type: ignore[override]
         await require_admin(interaction)  # permissions may have changed while the modal was open
+        t = self.t
         values = {
-            "name": checked(self.name_input.value, TEXT["name"], NAME_MAX),
-            "role": checked(self.role.value, TEXT["role"], TEXT_MAX),
-            "fate_s1": checked(self.fate.value, TEXT["fate"], TEXT_MAX),
-            "season2": checked(self.season2.value, TEXT["season2"], TEXT_MAX),
-            "notes": checked(self.notes.value, TEXT["notes"], TEXT_MAX),
+            "name": checked(self.name_input.value, "admin_character.name", NAME_MAX, t),
+            "role": checked(self.role.value, "admin_character.role", TEXT_MAX, t),
+            "fate_s1": checked(self.fate.value, "admin_character.fate", TEXT_MAX, t),
+            "season2": checked(self.season2.value, "admin_character.season2", TEXT_MAX, t),
+            "notes": checked(self.notes.value, "admin_character.notes", TEXT_MAX, t),
         }
         if not values["name"]:
-            raise BadInput(TEXT["empty_name"])
+            raise BadInput("admin_character.empty_name")
         await self._on_submit(interaction, values)
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:  # type: ignore[override]
@@ -144,32 +121,34 @@ class CharacterModal(discord.ui.Modal):
 
 class CharacterAdmin(AdminChecked):
     def __init__(self, bot: HalfbieBot) -> None:
-        super().__init__(name="character", description=TEXT["group"])
+        super().__init__(name="character", description="Character cards")
         self.bot = bot
 
     async def _get(self, guild_id: int, key: str) -> Character:
         await self.bot.ensure_seeded(guild_id)
         character = await self.bot.store.characters.get(guild_id, key)
         if character is None:
-            raise NotFound(TEXT["unknown"].format(key=key[:100]))
+            raise NotFound("admin_character.unknown", key=safe(key, 100))
         return character
 
     async def _show(
-        self, interaction: discord.Interaction[HalfbieBot], text: str, character: Character
+        self, interaction: discord.Interaction[HalfbieBot], key: str, character: Character
     ) -> None:
+        """Confirm a change with the card as members see it (spoilers shown to the admin)."""
         assert interaction.guild_id is not None
         mode = (await self.bot.store.settings.get(interaction.guild_id)).spoiler_mode
-        embed = character.card(SpoilerMode.SHOWN if mode is SpoilerMode.HIDDEN else mode)
-        await interaction.response.send_message(text, embed=embed, ephemeral=True)
+        t = await self.bot.texts(interaction)
+        embed = character.card(SpoilerMode.SHOWN if mode is SpoilerMode.HIDDEN else mode, t)
+        await interaction.response.send_message(t(key), embed=embed, ephemeral=True)
 
-    @app_commands.command(name="add", description="Add a character (the long texts come in a form)")
+    @app_commands.command(name="add", description="Add a character (long texts in a form)")
     @app_commands.describe(
-        source="Where the facts come from (e.g. Netflix, an interview)",
+        source="Where this comes from",
         certainty="How sure the source is",
-        status="The character's status now",
-        actor="Who plays the character",
-        hangul="The name in Hangul",
-        source_url="A link to the source",
+        status="Status now",
+        actor="The actor",
+        hangul="Name in Hangul",
+        source_url="Link to the source",
     )
     @app_commands.choices(status=STATUS_CHOICES, certainty=CERTAINTY_CHOICES)
     async def add(
@@ -184,10 +163,11 @@ class CharacterAdmin(AdminChecked):
     ) -> None:
         assert interaction.guild_id is not None
         guild_id = interaction.guild_id
-        source_ref = source_of(source, certainty, source_url)
+        t = await self.bot.texts(interaction)
+        source_ref = source_of(source, certainty, source_url, t)
         new_status = status_of(status)
-        actor_text = optional(actor, None, "The actor")
-        hangul_text = optional(hangul, None, "The Hangul name")
+        actor_text = optional(actor, None, "admin_character.actor_field", t)
+        hangul_text = optional(hangul, None, "admin_character.hangul_field", t)
 
         async def create(
             modal_interaction: discord.Interaction[HalfbieBot], values: dict[str, str | None]
@@ -208,23 +188,20 @@ class CharacterAdmin(AdminChecked):
                 notes=values["notes"],
             )
             await self.bot.ensure_seeded(guild_id)
-            character = await self.bot.store.characters.add(
-                guild_id, modal_interaction.user.id, fields
-            )
-            await self._show(modal_interaction, TEXT["added"], character)
+            character = await self.bot.store.characters.add(guild_id, modal_interaction.user.id, fields)
+            await self._show(modal_interaction, "admin_character.added", character)
 
-        await interaction.response.send_modal(CharacterModal(TEXT["modal.add"], None, create))
+        modal = CharacterModal(t("admin_character.modal_add"), None, create, t)
+        await interaction.response.send_modal(modal)
 
-    @app_commands.command(
-        name="edit", description="Edit a character's card (the long texts come in a form)"
-    )
+    @app_commands.command(name="edit", description="Edit a character (long texts in a form)")
     @app_commands.describe(
-        character="The character to edit",
-        actor="Who plays the character (- to clear)",
-        hangul="The name in Hangul (- to clear)",
-        source="Where the card's facts come from",
-        certainty="How sure that source is",
-        source_url="A link to the source (- to clear)",
+        character="The character",
+        actor="The actor (- clears)",
+        hangul="Name in Hangul (- clears)",
+        source="Where this comes from",
+        certainty="How sure the source is",
+        source_url="Link to the source (- clears)",
     )
     @app_commands.choices(certainty=CERTAINTY_CHOICES)
     async def edit(
@@ -239,6 +216,7 @@ class CharacterAdmin(AdminChecked):
     ) -> None:
         assert interaction.guild_id is not None
         guild_id = interaction.guild_id
+        t = await self.bot.texts(interaction)
         current = (await self._get(guild_id, character)).fields
         source_ref = current.source
         if source is not None or certainty is not None or source_url is not None:
@@ -248,10 +226,10 @@ class CharacterAdmin(AdminChecked):
                 else (None if source_url.strip() == CLEAR else source_url)
             )
             source_ref = source_of(
-                source or current.source.name, certainty or current.source.certainty, url
+                source or current.source.name, certainty or current.source.certainty, url, t
             )
-        actor_text = optional(actor, current.actor, "The actor")
-        hangul_text = optional(hangul, current.hangul, "The Hangul name")
+        actor_text = optional(actor, current.actor, "admin_character.actor_field", t)
+        hangul_text = optional(hangul, current.hangul, "admin_character.hangul_field", t)
 
         async def save(
             modal_interaction: discord.Interaction[HalfbieBot], values: dict[str, str | None]
@@ -267,22 +245,19 @@ class CharacterAdmin(AdminChecked):
                 hangul=hangul_text,
                 source=source_ref,
             )
-            updated = await self.bot.store.characters.update(
-                guild_id, modal_interaction.user.id, fields
-            )
-            await self._show(modal_interaction, TEXT["updated"], updated)
+            updated = await self.bot.store.characters.update(guild_id, modal_interaction.user.id, fields)
+            await self._show(modal_interaction, "admin_character.updated", updated)
 
-        await interaction.response.send_modal(CharacterModal(TEXT["modal.edit"], current, save))
+        modal = CharacterModal(t("admin_character.modal_edit"), current, save, t)
+        await interaction.response.send_modal(modal)
 
-    @app_commands.command(
-        name="status", description="Change a character's status, with the source that says so"
-    )
+    @app_commands.command(name="status", description="Change a character's status, with its source")
     @app_commands.describe(
         character="The character",
-        status="The new status",
-        source="Where this comes from (e.g. Netflix, an episode, an interview)",
-        certainty="How sure that source is",
-        source_url="A link to the source",
+        status="New status",
+        source="Where this comes from",
+        certainty="How sure the source is",
+        source_url="Link to the source",
     )
     @app_commands.choices(status=STATUS_CHOICES, certainty=CERTAINTY_CHOICES)
     async def status(
@@ -295,38 +270,35 @@ class CharacterAdmin(AdminChecked):
         source_url: str | None = None,
     ) -> None:
         assert interaction.guild_id is not None
+        t = await self.bot.texts(interaction)
+        new_status, source_ref = status_of(status), source_of(source, certainty, source_url, t)
         await self._get(interaction.guild_id, character)
         updated = await self.bot.store.characters.set_status(
-            interaction.guild_id,
-            interaction.user.id,
-            character,
-            status_of(status),
-            source_of(source, certainty, source_url),
+            interaction.guild_id, interaction.user.id, character, new_status, source_ref
         )
-        await self._show(interaction, TEXT["updated"], updated)
+        await self._show(interaction, "admin_character.updated", updated)
 
     @app_commands.command(name="remove", description="Remove a character (it can be restored)")
-    @app_commands.describe(character="The character to remove")
+    @app_commands.describe(character="The character")
     async def remove(self, interaction: discord.Interaction[HalfbieBot], character: str) -> None:
         assert interaction.guild_id is not None
         found = await self._get(interaction.guild_id, character)
         await self.bot.store.characters.remove(interaction.guild_id, interaction.user.id, character)
-        name = discord.utils.escape_markdown(found.fields.name)[:NAME_MAX]
-        await interaction.response.send_message(TEXT["removed"].format(name=name), ephemeral=True)
+        t = await self.bot.texts(interaction)
+        message = t("admin_character.removed", name=safe(found.fields.name, NAME_MAX))
+        await interaction.response.send_message(message, ephemeral=True)
 
     @app_commands.command(name="restore", description="Bring back a removed character")
     @app_commands.describe(character="The removed character")
     async def restore(self, interaction: discord.Interaction[HalfbieBot], character: str) -> None:
         assert interaction.guild_id is not None
-        found = await self.bot.store.characters.get(
-            interaction.guild_id, character, include_removed=True
-        )
+        found = await self.bot.store.characters.get(interaction.guild_id, character, include_removed=True)
         if found is None or found.removed_at is None:
-            raise NotFound(TEXT["no_removed"].format(key=character[:100]))
+            raise NotFound("admin_character.no_removed", key=safe(character, 100))
         restored = await self.bot.store.characters.restore(
             interaction.guild_id, interaction.user.id, character
         )
-        await self._show(interaction, TEXT["restored"], restored)
+        await self._show(interaction, "admin_character.restored", restored)
 
     @edit.autocomplete("character")
     @status.autocomplete("character")

@@ -1,0 +1,116 @@
+"""English and Korean: one message catalog per language, and the slash commands' Translator.
+
+``en.toml`` and ``ko.toml`` hold every answer the bot writes, under the same keys
+(``section.name``); ``ko.toml`` also holds the Korean names and descriptions of the
+slash commands (``[commands.names]`` and ``[commands.text]``, keyed by the English).
+The language of an answer is the server's setting, or the member's client locale
+when the server says "auto".
+"""
+
+from __future__ import annotations
+
+import functools
+import string
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any
+
+import discord
+from discord import app_commands
+
+LANGUAGES = ("en", "ko")
+DEFAULT = "en"
+_NAME_LOCATIONS = {
+    app_commands.TranslationContextLocation.command_name,
+    app_commands.TranslationContextLocation.group_name,
+    app_commands.TranslationContextLocation.parameter_name,
+}
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(_flatten(value, f"{name}."))
+        else:
+            out[name] = str(value)
+    return out
+
+
+def placeholders(text: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field}
+
+
+class Catalog:
+    def __init__(self, messages: Mapping[str, Mapping[str, str]], commands: Mapping[str, Mapping[str, str]]):
+        self.messages = messages  # language -> key -> text
+        self.commands = commands  # "names" / "text" -> English -> Korean
+
+    @classmethod
+    def load(cls) -> Catalog:
+        messages: dict[str, dict[str, str]] = {}
+        commands: dict[str, dict[str, str]] = {"names": {}, "text": {}}
+        for language in LANGUAGES:
+            raw = tomllib.loads(resources.files(__name__).joinpath(f"{language}.toml").read_text("utf-8"))
+            command_table = raw.pop("commands", {})
+            for kind in ("names", "text"):
+                commands[kind].update(command_table.get(kind, {}))
+            messages[language] = _flatten(raw)
+        return cls(messages, commands)
+
+    def text(self, language: str, key: str, /, **values: object) -> str:
+        template = self.messages.get(language, {}).get(key) or self.messages[DEFAULT].get(key)
+        if template is None:
+            raise KeyError(f"no message {key!r} in the catalog")
+        return template.format(**values) if values else template
+
+    def has(self, key: str) -> bool:
+        return key in self.messages[DEFAULT]
+
+
+def language_for(setting: str, locale: discord.Locale | str | None) -> str:
+    """The server's language, or the member's client language when the server says auto."""
+    if setting in LANGUAGES:
+        return setting
+    value = locale.value if isinstance(locale, discord.Locale) else (locale or "")
+    return "ko" if value.startswith("ko") else DEFAULT
+
+
+class Texts:
+    """The catalog bound to one language: ``t("character.none", name=...)``."""
+
+    __slots__ = ("catalog", "language")
+
+    def __init__(self, catalog: Catalog, language: str) -> None:
+        self.catalog = catalog
+        self.language = language
+
+    def __call__(self, key: str, /, **values: object) -> str:
+        return self.catalog.text(self.language, key, **values)
+
+
+class Translator(app_commands.Translator):
+    """Korean names and descriptions for the slash commands, from ``ko.toml``."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        if locale is not discord.Locale.korean:
+            return None
+        kind = "names" if context.location in _NAME_LOCATIONS else "text"
+        return self.catalog.commands[kind].get(string.message)
+
+
+@functools.cache
+def english() -> Texts:
+    """English texts for what is fixed at import time (slash command choices; the Translator
+    gives them their Korean names)."""
+    return Texts(Catalog.load(), DEFAULT)

@@ -1,0 +1,186 @@
+"""``/admin config show|admin-role|announce-channel|ping-role|spoilers|language|poll-creators``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import discord
+from discord import app_commands
+
+from bot.checks import AdminChecked
+from bot.client import HalfbieBot
+from bot.errors import BadInput, Refused
+from bot.i18n import LANGUAGES, Texts
+from bot.models import GuildSettings, SpoilerMode
+from bot.render.text import safe
+
+# What a channel needs for the bot to post announcement cards there.
+CHANNEL_NEEDS = ("view_channel", "send_messages", "embed_links")
+
+SPOILER_CHOICES = [
+    app_commands.Choice(name="Hidden", value=SpoilerMode.HIDDEN.value),
+    app_commands.Choice(name="Shown", value=SpoilerMode.SHOWN.value),
+    app_commands.Choice(name="Left out", value=SpoilerMode.OMITTED.value),
+]
+LANGUAGE_CHOICES = [
+    app_commands.Choice(name="Member's language", value="auto"),
+    app_commands.Choice(name="English", value="en"),
+    app_commands.Choice(name="Korean", value="ko"),
+]
+
+
+def _permission_list(names: list[str]) -> str:
+    return ", ".join(name.replace("_", " ").title() for name in names)
+
+
+def check_channel(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
+    """What the bot lacks to post embeds in ``channel`` (empty when it can)."""
+    permissions = channel.permissions_for(me)
+    return [name for name in CHANNEL_NEEDS if not getattr(permissions, name)]
+
+
+def check_assignable(role: discord.Role, me: discord.Member) -> tuple[str, dict[str, str]] | None:
+    """Why the bot cannot give ``role`` to members (a catalog key and values), or None."""
+    mention = role.mention
+    if role.is_default():
+        return "config.role_everyone", {}
+    if role.managed:
+        return "config.role_managed", {"role": mention}
+    if not me.guild_permissions.manage_roles:
+        return "config.role_no_manage", {"role": mention}
+    if role >= me.top_role:
+        return "config.role_above", {"role": mention}
+    return None
+
+
+def describe_settings(settings: GuildSettings, t: Texts) -> discord.Embed:
+    none = t("config.none")
+
+    def role(role_id: int | None) -> str:
+        return f"<@&{role_id}>" if role_id else none
+
+    rows = [
+        ("admin_role", role(settings.admin_role_id)),
+        ("announce_channel", f"<#{settings.announce_channel_id}>" if settings.announce_channel_id else none),
+        ("ping_role", role(settings.ping_role_id)),
+        ("spoilers", t(f"config.spoilers_{settings.spoiler_mode.value}")),
+        ("language", t(f"config.language_{settings.language}")),
+        ("poll_creators", role(settings.poll_creator_role_id)),
+    ]
+    embed = discord.Embed(title=t("config.title"), colour=discord.Colour.dark_red())
+    for key, value in rows:
+        embed.add_field(name=t(f"config.{key}"), value=f"{value}\n-# {t(f'config.{key}_help')}", inline=False)
+    return embed
+
+
+class ConfigAdmin(AdminChecked):
+    def __init__(self, bot: HalfbieBot) -> None:
+        super().__init__(name="config", description="This server's settings")
+        self.bot = bot
+
+    async def _save(
+        self,
+        interaction: discord.Interaction[HalfbieBot],
+        setting: str,
+        shown: Callable[[Texts], str] | None,
+        **changes: object,
+    ) -> None:
+        """Store one setting (audited by the store) and say what it is now."""
+        assert interaction.guild_id is not None
+        await self.bot.ensure_seeded(interaction.guild_id)
+        await self.bot.store.settings.update(interaction.guild_id, interaction.user.id, **changes)
+        t = await self.bot.texts(interaction)  # after the save: a new language answers at once
+        name = t(f"config.{setting}")
+        if shown is None:
+            text = t("config.cleared", setting=name, value=t("config.none"))
+        else:
+            text = t("config.saved", setting=name, value=shown(t))
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(name="show", description="Every setting and what it means")
+    async def show(self, interaction: discord.Interaction[HalfbieBot]) -> None:
+        assert interaction.guild_id is not None
+        t = await self.bot.texts(interaction)
+        settings = await self.bot.store.settings.get(interaction.guild_id)
+        await interaction.response.send_message(embed=describe_settings(settings, t), ephemeral=True)
+
+    @app_commands.command(name="admin-role", description="Role that may use /admin (empty clears)")
+    @app_commands.describe(role="The role")
+    async def admin_role(
+        self, interaction: discord.Interaction[HalfbieBot], role: discord.Role | None = None
+    ) -> None:
+        shown = (lambda _: role.mention) if role else None
+        await self._save(interaction, "admin_role", shown, admin_role_id=role.id if role else None)
+
+    @app_commands.command(
+        name="announce-channel",
+        description="Channel for news and reminders (empty clears)",
+    )
+    @app_commands.describe(channel="The channel")
+    async def announce_channel(
+        self, interaction: discord.Interaction[HalfbieBot], channel: discord.TextChannel | None = None
+    ) -> None:
+        if channel is not None:
+            guild = interaction.guild
+            assert guild is not None
+            missing = check_channel(channel, guild.me)
+            if missing:
+                raise Refused(
+                    "config.channel_missing", channel=channel.mention, permissions=_permission_list(missing)
+                )
+        shown = (lambda _: channel.mention) if channel else None
+        await self._save(
+            interaction, "announce_channel", shown, announce_channel_id=channel.id if channel else None
+        )
+
+    @app_commands.command(
+        name="ping-role",
+        description="Role that announcements ping (empty clears)",
+    )
+    @app_commands.describe(role="The role")
+    async def ping_role(
+        self, interaction: discord.Interaction[HalfbieBot], role: discord.Role | None = None
+    ) -> None:
+        if role is not None:
+            guild = interaction.guild
+            assert guild is not None
+            problem = check_assignable(role, guild.me)
+            if problem is not None:
+                key, values = problem
+                raise Refused(key, **values)
+        shown = (lambda _: role.mention) if role else None
+        await self._save(interaction, "ping_role", shown, ping_role_id=role.id if role else None)
+
+    @app_commands.command(name="spoilers", description="How spoilers are shown")
+    @app_commands.describe(mode="How spoilers are shown")
+    @app_commands.choices(mode=SPOILER_CHOICES)
+    async def spoilers(self, interaction: discord.Interaction[HalfbieBot], mode: str) -> None:
+        if mode not in {m.value for m in SpoilerMode}:
+            raise BadInput("errors.bad_choice", value=safe(mode, 40), choices=", ".join(SpoilerMode))
+        chosen = SpoilerMode(mode)
+        await self._save(
+            interaction, "spoilers", lambda t: t(f"config.spoilers_{chosen.value}"), spoiler_mode=chosen
+        )
+
+    @app_commands.command(name="language", description="The bot's language here")
+    @app_commands.describe(language="The language")
+    @app_commands.choices(language=LANGUAGE_CHOICES)
+    async def language(self, interaction: discord.Interaction[HalfbieBot], language: str) -> None:
+        if language not in {"auto", *LANGUAGES}:
+            raise BadInput(
+                "errors.bad_choice", value=safe(language, 40), choices=", ".join(("auto", *LANGUAGES))
+            )
+        await self._save(
+            interaction, "language", lambda t: t(f"config.language_{language}"), language=language
+        )
+
+    @app_commands.command(
+        name="poll-creators",
+        description="Role that may open polls (empty clears)",
+    )
+    @app_commands.describe(role="The role")
+    async def poll_creators(
+        self, interaction: discord.Interaction[HalfbieBot], role: discord.Role | None = None
+    ) -> None:
+        shown = (lambda _: role.mention) if role else None
+        await self._save(interaction, "poll_creators", shown, poll_creator_role_id=role.id if role else None)
