@@ -17,6 +17,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.i18n import Catalog, Texts, Translator, language_for
 from bot.models import Canon
+from bot.search import CharacterIndexes
 from bot.store import Store
 from bot.tree import HalfbieTree
 
@@ -70,16 +71,31 @@ class HalfbieBot(commands.Bot):
         self.started_at = self.clock.monotonic()
         self.version = __version__
         self.catalog = Catalog.load()
+        self.indexes = CharacterIndexes()
+        # Seeding (see "servers" below): servers known to be at the canon's version, those
+        # asked for and not yet handed to the store, and the batch the store is seeding.
         self._seeded: set[int] = set()
-        self._seeding: dict[int, asyncio.Task[None]] = {}
+        self._seed_pending: set[int] = set()
+        self._seed_next: asyncio.Future[None] | None = None  # done when the pending batch is
+        self._seed_batch: frozenset[int] = frozenset()
+        self._seed_batch_done: asyncio.Future[None] | None = None
+        self._seed_removed: set[int] = set()  # servers left while their batch was seeding
+        self._seeder: asyncio.Task[None] | None = None
+        self._seeding_closed = False
 
     # -- start and stop ---------------------------------------------------------------------
+
+    async def open_store(self) -> None:
+        """Open the database (applying migrations); the command line does it before logging in,
+        so a database problem stops the bot before it ever reaches Discord."""
+        if getattr(self, "store", None) is None:
+            self.store = await Store.open(self.settings.db_path, clock=self.clock.now)
+            log.info("Database %s at schema version %d", self.settings.db_path, self.store.version)
 
     async def setup_hook(self) -> None:
         # Interactions can arrive before on_ready: everything they need is ready here.
         self.canon = load_canon()
-        self.store = await Store.open(self.settings.db_path, clock=self.clock.now)
-        log.info("Database %s at schema version %d", self.settings.db_path, self.store.version)
+        await self.open_store()
         self._seeded = await self.store.guilds.seeded(self.canon.version)
         for extension in find_extensions():
             await self.load_extension(extension)
@@ -89,6 +105,7 @@ class HalfbieBot(commands.Bot):
 
     async def close(self) -> None:
         await super().close()
+        await self._stop_seeder()
         store = getattr(self, "store", None)
         if store is not None:
             await store.close()
@@ -117,53 +134,103 @@ class HalfbieBot(commands.Bot):
 
     # -- servers ----------------------------------------------------------------------------
 
-    async def seed_guild(self, guild_id: int) -> None:
-        """Seed a server from the canon once; a known server costs nothing."""
-        if guild_id in self._seeded:
-            return
-        try:
-            if await self.store.guilds.seed(guild_id, self.canon):
-                log.info("Seeded server %d from the canon (version %d)", guild_id, self.canon.version)
-        except Exception:
-            log.exception("Could not seed server %d; it will be tried again at the next start", guild_id)
-            return
-        self._seeded.add(guild_id)
+    # Seeding coalesces like the store's group commit: every request adds its server to a
+    # pending set, and one seeder task hands everything pending to one store.guilds.seed_many
+    # call (a constant number of statements per batch), then takes what arrived meanwhile.
 
-    def _schedule_seed(self, guild_id: int) -> None:
-        if guild_id in self._seeded or guild_id in self._seeding:
+    def _request_seed(self, guild_id: int) -> asyncio.Future[None] | None:
+        """Ask for the server to be seeded; return the future of the batch that will hold
+        it (None when it is already seeded, or the bot is closing)."""
+        if guild_id in self._seeded or self._seeding_closed:
+            return None
+        if guild_id in self._seed_batch and guild_id not in self._seed_removed:
+            return self._seed_batch_done
+        self._seed_pending.add(guild_id)
+        if self._seed_next is None:
+            self._seed_next = asyncio.get_running_loop().create_future()
+        if self._seeder is None or self._seeder.done():
+            self._seeder = asyncio.create_task(self._run_seeder(), name="halfbie-seeder")
+            self._seeder.add_done_callback(self._seeder_stopped)
+        return self._seed_next
+
+    async def _run_seeder(self) -> None:
+        while self._seed_next is not None:
+            done, self._seed_next = self._seed_next, None
+            batch, self._seed_pending = frozenset(self._seed_pending), set()
+            self._seed_batch, self._seed_batch_done = batch, done
+            try:
+                if batch:
+                    await self._seed_batch_now(batch)
+            finally:
+                self._seed_batch, self._seed_batch_done = frozenset(), None
+                self._seed_removed.clear()
+                if not done.done():
+                    done.set_result(None)
+
+    async def _seed_batch_now(self, batch: frozenset[int]) -> None:
+        try:
+            seeded = await self.store.guilds.seed_many(sorted(batch), self.canon)
+        except Exception:
+            # Left un-seeded: the next event or command for these servers tries again.
+            log.exception("Could not seed %d servers from the canon; they will be tried again", len(batch))
             return
-        task = asyncio.create_task(self.seed_guild(guild_id), name=f"seed-{guild_id}")
-        self._seeding[guild_id] = task
-        task.add_done_callback(lambda _: self._seeding.pop(guild_id, None))
+        self._seeded.update(batch - self._seed_removed)
+        if seeded:
+            log.info("Seeded %d servers from the canon (version %d)", len(seeded), self.canon.version)
+            log.debug("Seeded servers: %s", seeded)
+
+    def _seeder_stopped(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("The seeder stopped", exc_info=task.exception())
+
+    async def _stop_seeder(self) -> None:
+        """No more seeding: stop the seeder (a batch the store has started still commits)
+        and release everyone waiting."""
+        self._seeding_closed = True
+        task = self._seeder
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait({task})
+        for future in (self._seed_next, self._seed_batch_done):
+            if future is not None and not future.done():
+                future.set_result(None)
+        self._seed_pending.clear()
 
     async def ensure_seeded(self, guild_id: int) -> None:
         """Make sure a server's canon is committed before reading it.
 
         Interactions can arrive before discord.py dispatches ``on_guild_available``
-        for their server; a command that reads the server's data waits here.
+        for their server; a command that reads the server's data waits here for the
+        batch that seeds it.  If that batch fails, the command goes on (the failure is
+        logged, and the next request tries again).
         """
         if guild_id in self._seeded:
             return
-        self._schedule_seed(guild_id)
-        task = self._seeding.get(guild_id)
-        if task is not None:
-            await asyncio.shield(task)
+        done = self._request_seed(guild_id)
+        if done is not None:
+            # shield: a cancelled command must not cancel the batch others wait for
+            await asyncio.shield(done)
 
     async def seeding_done(self) -> None:
-        """Wait until every seeding under way is committed."""
-        while self._seeding:
-            await asyncio.gather(*self._seeding.values(), return_exceptions=True)
+        """Wait until nothing is left to seed (every batch asked for is committed or failed)."""
+        while (task := self._seeder) is not None and not task.done():
+            await asyncio.wait({task})
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
         # Servers the bot was already in, including ones joined while it was down.
-        self._schedule_seed(guild.id)
+        self._request_seed(guild.id)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
-        self._schedule_seed(guild.id)
+        self._request_seed(guild.id)
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
-        # The data stays for a grace period (a mistaken kick loses nothing).
+        # The data stays for a grace period (a mistaken kick loses nothing).  A seed not
+        # yet handed to the store is dropped; one under way was queued before this
+        # left(), so the writer commits the mark after it.
         self._seeded.discard(guild.id)
+        self._seed_pending.discard(guild.id)
+        if guild.id in self._seed_batch:
+            self._seed_removed.add(guild.id)
         await self.store.guilds.left(guild.id)
 
     async def on_ready(self) -> None:

@@ -144,25 +144,25 @@ class NewsItem:
     created_at: int
     created_by: int | None
 
-    def line(self) -> str:
+    def line(self, t: Texts) -> str:
         from bot.render.release import news_line
 
-        return news_line(self)
+        return news_line(self, t)
 
-    def timeline_line(self) -> str:
+    def timeline_line(self, t: Texts) -> str:
         from bot.render.release import timeline_line
 
-        return timeline_line(self)
+        return timeline_line(self, t)
 
-    def choice(self) -> app_commands.Choice[str]:
+    def choice(self, t: Texts) -> app_commands.Choice[str]:
         from bot.render.release import news_choice
 
-        return news_choice(self)
+        return news_choice(self, t)
 
-    def announcement(self) -> discord.Embed:
+    def announcement(self, t: Texts) -> discord.Embed:
         from bot.render.release import news_announcement
 
-        return news_announcement(self)
+        return news_announcement(self, t)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +175,7 @@ class Release:
 
     def card(
         self,
+        t: Texts,
         *,
         latest: Sequence[NewsItem],
         speculation: NewsItem | None,
@@ -187,6 +188,7 @@ class Release:
 
         return release_card(
             self,
+            t,
             latest=latest,
             speculation=speculation,
             official=official,
@@ -195,15 +197,15 @@ class Release:
             now=now,
         )
 
-    def stage_announcement(self, old: Stage) -> discord.Embed:
+    def stage_announcement(self, old: Stage, t: Texts) -> discord.Embed:
         from bot.render.release import stage_announcement
 
-        return stage_announcement(self, old)
+        return stage_announcement(self, old, t)
 
-    def date_announcement(self, old_premiere: int | None) -> discord.Embed:
+    def date_announcement(self, old_premiere: int | None, t: Texts) -> discord.Embed:
         from bot.render.release import date_announcement
 
-        return date_announcement(self, old_premiere)
+        return date_announcement(self, old_premiere, t)
 
 
 # -- theories and polls -------------------------------------------------------
@@ -243,15 +245,15 @@ class Theory:
         return self.fields.sealed and self.status is TheoryStatus.OPEN
 
     # The row renders itself; the rendering lives in bot.render.theories (discord.py types).
-    def poll_embed(self, tally: Tally) -> discord.Embed:
+    def poll_embed(self, tally: Tally, t: Texts) -> discord.Embed:
         from bot.render.theories import poll_embed
 
-        return poll_embed(self, tally)
+        return poll_embed(self, tally, t)
 
-    def list_line(self, tally: Tally) -> str:
+    def list_line(self, tally: Tally, t: Texts) -> str:
         from bot.render.theories import list_line
 
-        return list_line(self, tally)
+        return list_line(self, tally, t)
 
     def choice(self) -> app_commands.Choice[str]:
         from bot.render.theories import choice
@@ -315,10 +317,10 @@ class LeaderboardEntry:
     points: float
     right: int  # resolved theories the member predicted right
 
-    def line(self) -> str:
+    def line(self, t: Texts) -> str:
         from bot.render.theories import leaderboard_line
 
-        return leaderboard_line(self)
+        return leaderboard_line(self, t)
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,10 +332,10 @@ class MemberVote:
     voted_at: int
     points: float | None  # scored on this theory (resolved and right), else None
 
-    def line(self) -> str:
+    def line(self, t: Texts) -> str:
         from bot.render.theories import mine_line
 
-        return mine_line(self)
+        return mine_line(self, t)
 
 
 # -- server settings and audit ------------------------------------------------
@@ -426,10 +428,10 @@ class Reminder:
     message_id: int | None = None
     note: str | None = None  # why it failed, was retried or was dropped
 
-    def card(self) -> discord.Embed:
+    def card(self, t: Texts) -> discord.Embed:
         from bot.render.release import reminder_card
 
-        return reminder_card(self)
+        return reminder_card(self, t)
 
 
 @dataclass(frozen=True, slots=True)

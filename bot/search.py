@@ -159,3 +159,26 @@ def character_index(characters: Iterable[Character]) -> NameIndex[Character]:
     return NameIndex.build(
         (c, c.fields.name, c.search_names, [c.fields.actor] if c.fields.actor else []) for c in characters
     )
+
+
+class CharacterIndexes:
+    """The index of each server's characters, built once per version of the list.
+
+    The store hands out the same tuple until a server's characters change, so a
+    keystroke of autocomplete finds its index here instead of rebuilding it.
+    """
+
+    def __init__(self, size: int = 1024) -> None:
+        self._size = size
+        self._indexes: dict[int, tuple[Sequence[Character], NameIndex[Character]]] = {}
+
+    def of(self, characters: Sequence[Character]) -> NameIndex[Character]:
+        cached = self._indexes.get(id(characters))
+        if cached is not None and cached[0] is characters:
+            return cached[1]
+        index = character_index(characters)
+        if isinstance(characters, tuple):  # a list may change under us: only tuples are kept
+            if len(self._indexes) >= self._size:
+                del self._indexes[next(iter(self._indexes))]
+            self._indexes[id(characters)] = (characters, index)
+        return index

@@ -14,7 +14,6 @@ from bot.i18n import Texts
 from bot.models import Character, SpoilerMode, Status
 from bot.render.characters import SPOILER_STATUSES, STATUS_CHOICES, status_label
 from bot.render.text import clip, safe
-from bot.search import character_index
 from bot.ui.base import OwnedView
 from bot.ui.paginator import Paginator, line_pages
 
@@ -48,7 +47,7 @@ class Characters(commands.Cog):
     def __init__(self, bot: HalfbieBot) -> None:
         self.bot = bot
 
-    async def _characters(self, guild_id: int) -> list[Character]:
+    async def _characters(self, guild_id: int) -> Sequence[Character]:
         await self.bot.ensure_seeded(guild_id)
         return await self.bot.store.characters.list(guild_id)
 
@@ -67,7 +66,7 @@ class Characters(commands.Cog):
         t = await self.bot.texts(interaction)
         if not characters:
             raise NotFound("character.none")
-        index = character_index(characters)
+        index = self.bot.indexes.of(characters)
         found = next((c for c in characters if c.fields.key == name), None) or next(
             iter(index.search(name, limit=1)), None
         )
@@ -91,7 +90,7 @@ class Characters(commands.Cog):
         if interaction.guild_id is None:
             return []
         characters = await self._characters(interaction.guild_id)
-        return [c.choice() for c in character_index(characters).search(current, limit=25)]
+        return [c.choice() for c in self.bot.indexes.of(characters).search(current, limit=25)]
 
     @app_commands.command(name="characters", description="Every character in this server, page by page")
     @app_commands.describe(status="Only characters with this status")

@@ -53,9 +53,7 @@ class BotRunner:
         self.running.append((bot, task))
         if wait:
             ready = asyncio.create_task(bot.wait_until_ready())
-            done, _ = await asyncio.wait(
-                {ready, task}, timeout=20, return_when=asyncio.FIRST_COMPLETED
-            )
+            done, _ = await asyncio.wait({ready, task}, timeout=20, return_when=asyncio.FIRST_COMPLETED)
             if task in done:
                 ready.cancel()
                 task.result()  # raises what stopped the bot

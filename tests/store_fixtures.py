@@ -63,15 +63,11 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 # -- a small canon for seed tests (the real one is loaded from data/) -------------------
 
-ARTICLE = SourceRef(
-    "Wikipedia: All of Us Are Dead", Certainty.REPORTED, "https://example.org/aouad"
-)
+ARTICLE = SourceRef("Wikipedia: All of Us Are Dead", Certainty.REPORTED, "https://example.org/aouad")
 NETFLIX = SourceRef("Netflix", Certainty.OFFICIAL, "https://example.org/netflix")
 
 
-def character(
-    key: str, name: str, status: Status = Status.ALIVE, **extra: object
-) -> CharacterFields:
+def character(key: str, name: str, status: Status = Status.ALIVE, **extra: object) -> CharacterFields:
     values: dict[str, object] = {
         "key": key,
         "name": name,
@@ -101,15 +97,11 @@ def small_canon(version: int = 1) -> Canon:
     ]
     theories = [
         TheoryFields("Is Cheong-san alive?", ("Yes", "No"), ARTICLE, key="cheong-san-alive"),
-        TheoryFields(
-            "Who is the next halfbie?", ("On-jo", "Su-hyeok", "Nobody"), ARTICLE, key="next"
-        ),
+        TheoryFields("Who is the next halfbie?", ("On-jo", "Su-hyeok", "Nobody"), ARTICLE, key="next"),
     ]
     if version >= 2:
         characters.append(character("su-hyeok", "Lee Su-hyeok"))
-        news.append(
-            NewsFields("Script reading", "2024-03-01", "2024-03-02", ARTICLE, key="s2-read")
-        )
+        news.append(NewsFields("Script reading", "2024-03-01", "2024-03-02", ARTICLE, key="s2-read"))
         theories.append(TheoryFields("Does Gwi-nam return?", ("Yes", "No"), ARTICLE, key="gwi-nam"))
     return Canon(
         version=version,

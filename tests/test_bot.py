@@ -34,9 +34,7 @@ def counts(db: Path) -> dict[str, int]:
 def seeded_characters(db: Path, guild_id: int) -> int:
     with closing(sqlite3.connect(db)) as conn:
         return int(
-            conn.execute(
-                "SELECT COUNT(*) FROM characters WHERE guild_id = ?", (guild_id,)
-            ).fetchone()[0]
+            conn.execute("SELECT COUNT(*) FROM characters WHERE guild_id = ?", (guild_id,)).fetchone()[0]
         )
 
 

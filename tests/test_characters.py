@@ -21,7 +21,6 @@ from tests.fakediscord.limits import (
     validate_message,
 )
 
-
 CATALOG = Catalog.load()
 
 

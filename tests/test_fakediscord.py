@@ -39,16 +39,12 @@ NAMES = ["namra", "nam-on-jo", "cheong-san", "su-hyeok", "lee-cheong-san", "gwi-
 # --------------------------------------------------------------------------- mini bot
 
 
-class VoteButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"poll:vote:(?P<poll>\d+)"
-):
+class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"poll:vote:(?P<poll>\d+)"):
     """A persistent button: votes and edits the poll message in the channel."""
 
     def __init__(self, poll: int) -> None:
         super().__init__(
-            discord.ui.Button(
-                label="Vote", style=discord.ButtonStyle.primary, custom_id=f"poll:vote:{poll}"
-            )
+            discord.ui.Button(label="Vote", style=discord.ButtonStyle.primary, custom_id=f"poll:vote:{poll}")
         )
         self.poll = poll
 
@@ -61,9 +57,7 @@ class VoteButton(
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         bot: MiniBot = interaction.client
         bot.votes[self.poll] = bot.votes.get(self.poll, 0) + 1
-        await interaction.response.send_message(
-            f"vote {bot.votes[self.poll]} counted", ephemeral=True
-        )
+        await interaction.response.send_message(f"vote {bot.votes[self.poll]} counted", ephemeral=True)
         if not bot.edit_on_vote:
             return
         # Coalesce the poll-message edit: one edit in flight, latest count wins.
@@ -73,16 +67,12 @@ class VoteButton(
             try:
                 while self.poll in bot.dirty:
                     bot.dirty.discard(self.poll)
-                    await interaction.message.edit(
-                        content=f"Poll {self.poll}: {bot.votes[self.poll]} votes"
-                    )
+                    await interaction.message.edit(content=f"Poll {self.poll}: {bot.votes[self.poll]} votes")
             finally:
                 bot.editing.discard(self.poll)
 
 
-class BumpButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"poll:bump:(?P<poll>\d+)"
-):
+class BumpButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"poll:bump:(?P<poll>\d+)"):
     """Updates the clicked message in place (callback type 7)."""
 
     def __init__(self, poll: int) -> None:
@@ -96,15 +86,11 @@ class BumpButton(
         return cls(int(match["poll"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.edit_message(
-            content=f"Poll {self.poll} bumped by {interaction.user.name}"
-        )
+        await interaction.response.edit_message(content=f"Poll {self.poll} bumped by {interaction.user.name}")
 
 
 class RenameModal(discord.ui.Modal, title="Rename poll"):
-    title_input: discord.ui.TextInput[Any] = discord.ui.TextInput(
-        label="New title", custom_id="new"
-    )
+    title_input: discord.ui.TextInput[Any] = discord.ui.TextInput(label="New title", custom_id="new")
 
     def __init__(self) -> None:
         super().__init__(custom_id="rename-modal")
@@ -114,9 +100,7 @@ class RenameModal(discord.ui.Modal, title="Rename poll"):
         await interaction.response.edit_message(content=f"Poll: {self.title_input.value}")
 
 
-class RenameButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"poll:rename:(?P<poll>\d+)"
-):
+class RenameButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"poll:rename:(?P<poll>\d+)"):
     def __init__(self, poll: int) -> None:
         super().__init__(discord.ui.Button(label="Rename", custom_id=f"poll:rename:{poll}"))
 
@@ -136,17 +120,13 @@ class TheoryModal(discord.ui.Modal, title="Your theory"):
     )
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.send_message(
-            f"theory saved: {self.theory.value}", ephemeral=True
-        )
+        await interaction.response.send_message(f"theory saved: {self.theory.value}", ephemeral=True)
 
 
 class LabelModal(discord.ui.Modal, title="Rate"):
     def __init__(self) -> None:
         super().__init__(custom_id="rate-modal")
-        self.score: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            custom_id="score", max_length=2
-        )
+        self.score: discord.ui.TextInput[Any] = discord.ui.TextInput(custom_id="score", max_length=2)
         self.add_item(discord.ui.Label(text="Score 1-10", component=self.score))
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
@@ -267,9 +247,7 @@ def add_commands(bot: MiniBot) -> None:
             await interaction.response.send_message("rejected", ephemeral=True)
 
     @tree.command(name="announce", description="Post a role mention")
-    async def announce(
-        interaction: discord.Interaction[Any], role: discord.Role, mode: str
-    ) -> None:
+    async def announce(interaction: discord.Interaction[Any], role: discord.Role, mode: str) -> None:
         assert isinstance(interaction.channel, discord.TextChannel)
         if mode == "none":
             am = discord.AllowedMentions.none()
@@ -289,9 +267,7 @@ def add_commands(bot: MiniBot) -> None:
             bot.outcome.errors.append(exc.code)
 
     @tree.command(name="give", description="Give a role")
-    async def give(
-        interaction: discord.Interaction[Any], member: discord.Member, role: discord.Role
-    ) -> None:
+    async def give(interaction: discord.Interaction[Any], member: discord.Member, role: discord.Role) -> None:
         try:
             await member.add_roles(role)
         except discord.Forbidden as exc:
@@ -416,9 +392,7 @@ async def test_subcommand_options_and_permissions(env: Env) -> None:
 
 
 async def test_autocomplete_choices(env: Env) -> None:
-    choices = await env.fake.autocomplete(
-        env.guild, env.fan, "character", focused="name", name="nam"
-    )
+    choices = await env.fake.autocomplete(env.guild, env.fan, "character", focused="name", name="nam")
     assert [c["value"] for c in choices] == ["namra", "nam-on-jo"]
     r = await env.fake.slash(env.guild, env.fan, "character", name="namra")
     await r.response()
@@ -544,9 +518,7 @@ async def test_rate_limit_429_is_retried(env: Env) -> None:
     await r.response()
     await r.wait_message()
     assert rule.hits == 2
-    posts = [
-        x.status for x in fake.requests if x.method == "POST" and x.path.startswith("/channels/")
-    ]
+    posts = [x.status for x in fake.requests if x.method == "POST" and x.path.startswith("/channels/")]
     assert posts == [429, 429, 200]
     assert [m.content for m in fake.messages_in(guild.general)] == ["retry me (edited)"]
 
@@ -575,9 +547,7 @@ async def test_300_concurrent_clicks(env: Env) -> None:
     assert poll_msg is not None
     members = [guild.add_member(f"voter{i}") for i in range(300)]
     started = time.monotonic()
-    results = await asyncio.gather(
-        *(fake.click(guild, m, poll_msg, "poll:vote:1") for m in members)
-    )
+    results = await asyncio.gather(*(fake.click(guild, m, poll_msg, "poll:vote:1") for m in members))
     await asyncio.gather(*(x.response(timeout=10) for x in results))
     elapsed = time.monotonic() - started
     assert all(x.type == 4 for x in results)
@@ -771,10 +741,7 @@ def test_plugin_fails_on_violations_and_errors(tmp_path: Path) -> None:
 def test_validate_message_limits() -> None:
     ok = {"content": "hi", "embeds": [{"title": "t", "fields": [{"name": "a", "value": "b"}]}]}
     assert limits.validate_message(ok, context="channel", creating=True) == []
-    assert (
-        limits.validate_message({"content": ""}, context="channel", creating=True)[0].code
-        == "50006"
-    )
+    assert limits.validate_message({"content": ""}, context="channel", creating=True)[0].code == "50006"
     big = {"embeds": [{"description": "d" * 4096}, {"description": "d" * 2000}]}
     assert any(
         p.code == "MAX_EMBED_SIZE_EXCEEDED"
@@ -792,8 +759,7 @@ def test_validate_message_limits() -> None:
         ]
     }
     assert any(
-        p.path == "components"
-        for p in limits.validate_message(rows, context="channel", creating=True)
+        p.path == "components" for p in limits.validate_message(rows, context="channel", creating=True)
     )
     dup = {
         "components": [
@@ -811,18 +777,13 @@ def test_validate_message_limits() -> None:
         "components": [
             {
                 "type": 1,
-                "components": [
-                    {"type": 2, "style": 5, "label": "x", "url": "https://x", "custom_id": "c"}
-                ],
+                "components": [{"type": 2, "style": 5, "label": "x", "url": "https://x", "custom_id": "c"}],
             }
         ]
     }
     assert limits.validate_message(link, context="channel", creating=True)
     ephemeral_in_channel = {"content": "x", "flags": 64}
-    assert (
-        limits.validate_message(ephemeral_in_channel, context="channel", creating=True)[0].path
-        == "flags"
-    )
+    assert limits.validate_message(ephemeral_in_channel, context="channel", creating=True)[0].path == "flags"
     am = {"content": "x", "allowed_mentions": {"parse": ["roles"], "roles": ["1"]}}
     assert limits.validate_message(am, context="channel", creating=True)
     errors = limits.discord_errors([limits.Problem("embeds.0.title", "C", "m")])
@@ -876,19 +837,13 @@ def test_compute_pings_rules() -> None:
         "user:9",
         "everyone",
     }
-    assert limits.compute_pings(
-        text, None, default_parse=["users"], guild_id=1, role_ids=roles
-    ) == {"user:9"}
+    assert limits.compute_pings(text, None, default_parse=["users"], guild_id=1, role_ids=roles) == {"user:9"}
     assert (
-        limits.compute_pings(
-            text, {"parse": []}, default_parse=["users"], guild_id=1, role_ids=roles
-        )
+        limits.compute_pings(text, {"parse": []}, default_parse=["users"], guild_id=1, role_ids=roles)
         == set()
     )
     am = {"parse": [], "roles": ["5"]}
-    assert limits.compute_pings(text, am, default_parse=[], guild_id=1, role_ids=roles) == {
-        "role:5"
-    }
+    assert limits.compute_pings(text, am, default_parse=[], guild_id=1, role_ids=roles) == {"role:5"}
 
 
 async def test_fake_message_helpers(env: Env) -> None:
@@ -905,9 +860,7 @@ class ExtrasBot(commands.Bot):
     """Files, selects, follow-ups, pins and member fetches."""
 
     def __init__(self) -> None:
-        super().__init__(
-            command_prefix="!", intents=discord.Intents.default(), guild_ready_timeout=0.2
-        )
+        super().__init__(command_prefix="!", intents=discord.Intents.default(), guild_ready_timeout=0.2)
 
     async def setup_hook(self) -> None:
         tree = self.tree
@@ -933,9 +886,7 @@ class ExtrasBot(commands.Bot):
             )
 
             async def chosen(inter: discord.Interaction[Any]) -> None:
-                await inter.response.send_message(
-                    f"picked {','.join(select.values)}", ephemeral=True
-                )
+                await inter.response.send_message(f"picked {','.join(select.values)}", ephemeral=True)
 
             select.callback = chosen  # type: ignore[method-assign,assignment]
             view.add_item(select)
@@ -960,9 +911,7 @@ class ExtrasBot(commands.Bot):
         async def whois(interaction: discord.Interaction[Any], member: discord.Member) -> None:
             assert interaction.guild is not None
             fetched = await interaction.guild.fetch_member(member.id)
-            await interaction.response.send_message(
-                f"{fetched.name} {len(fetched.roles)}", ephemeral=True
-            )
+            await interaction.response.send_message(f"{fetched.name} {len(fetched.roles)}", ephemeral=True)
 
         await tree.sync()
 
@@ -991,9 +940,7 @@ async def test_files_pins_selects_followups(extras: Env) -> None:
     assert [a["filename"] for a in r.message.attachments] == ["a.txt"]
     card = await fake.wait_for_message(guild.general, lambda m: m.pinned)
     assert card.attachments[0]["size"] == 10
-    upload_req = [
-        x for x in fake.requests if x.method == "POST" and x.path.startswith("/channels/")
-    ]
+    upload_req = [x for x in fake.requests if x.method == "POST" and x.path.startswith("/channels/")]
     assert upload_req[0].files == 1
     assert upload_req[0].json["content"] == "card"
 
@@ -1036,9 +983,7 @@ async def test_server_error_is_retried(extras: Env) -> None:
 
 class ShardedBot(commands.AutoShardedBot):
     def __init__(self) -> None:
-        super().__init__(
-            command_prefix="!", intents=discord.Intents.default(), guild_ready_timeout=0.2
-        )
+        super().__init__(command_prefix="!", intents=discord.Intents.default(), guild_ready_timeout=0.2)
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         return None  # skip discord.py's 5 s pause between shard identifies

@@ -82,7 +82,7 @@ async def test_seen_left_and_purge(store: Store) -> None:
     assert await store.guilds.seen(1) is False  # back again: the mark is cleared
     assert await store.guilds.left_at(1) is None
     assert await store.guilds.purge_left_before(int(clock.now)) == [2]
-    assert await store.characters.list(2) == []
+    assert not await store.characters.list(2)
     after = await count_rows(store.path)
     assert after == only_guild_1  # every row of guild 2 went with it (cascade)
     assert await store.guilds.seen(2) is True  # gone for good
@@ -184,7 +184,7 @@ async def test_seed_refuses_a_theory_with_too_few_options(store: Store) -> None:
     )
     with pytest.raises(ValueError, match="2 to 10"):
         await store.guilds.seed(GUILD, canon)
-    assert await store.characters.list(GUILD) == []  # one job: nothing half-seeded
+    assert not await store.characters.list(GUILD)  # one job: nothing half-seeded
 
 
 # -- settings ---------------------------------------------------------------------
@@ -254,7 +254,7 @@ async def test_characters_set_status_remove_restore(store: Store) -> None:
     assert removed is not None
     assert removed.removed_at is not None
     assert [c.fields.key for c in await store.characters.list_removed(GUILD)] == ["su-hyeok"]
-    assert await store.characters.list(GUILD) == []
+    assert not await store.characters.list(GUILD)
     with pytest.raises(NotFound):
         await store.characters.remove(GUILD, ADMIN, "su-hyeok")
     with pytest.raises(NotFound):
@@ -543,8 +543,6 @@ async def test_backup_is_a_sound_copy_and_never_overwrites(store: Store, tmp_pat
     ],
 )
 async def test_hot_queries_use_an_index(store: Store, sql: str, index: str) -> None:
-    plan = " ".join(
-        row[3] for row in await store._reader.execute_fetchall(f"EXPLAIN QUERY PLAN {sql}")
-    )
+    plan = " ".join(row[3] for row in await store._reader.execute_fetchall(f"EXPLAIN QUERY PLAN {sql}"))
     assert index in plan, plan
     assert "TEMP B-TREE" not in plan, plan

@@ -63,9 +63,7 @@ async def test_a_new_file_gets_the_newest_schema(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("start", range(NEWEST))
-async def test_every_earlier_version_upgrades_to_the_newest_schema(
-    tmp_path: Path, start: int
-) -> None:
+async def test_every_earlier_version_upgrades_to_the_newest_schema(tmp_path: Path, start: int) -> None:
     old = tmp_path / "old.db"
     async with aiosqlite.connect(old, isolation_level=None) as conn:
         assert await apply_migrations(conn, load_migrations()[:start], path=str(old)) == start
@@ -212,9 +210,7 @@ async def test_refuses_a_folder_in_place_of_the_file(tmp_path: Path) -> None:
     await refuse(tmp_path / "halfbie.db", "not a regular file")
 
 
-async def test_refuses_a_file_that_is_not_writable(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_refuses_a_file_that_is_not_writable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "halfbie.db"
     store = await Store.open(path)
     await store.close()
@@ -228,9 +224,7 @@ async def test_refuses_a_file_that_is_not_writable(
     await refuse(path, "not readable and writable", "fix its permissions")
 
 
-async def test_refuses_a_folder_that_is_not_writable(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_refuses_a_folder_that_is_not_writable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "ro"
     folder.mkdir()
     folder.chmod(0o555)
@@ -259,9 +253,7 @@ async def test_refuses_a_corrupt_database(tmp_path: Path) -> None:
     await store.guilds.seen(1)
     await store.close()
     async with aiosqlite.connect(path) as conn:
-        rows = await conn.execute_fetchall(
-            "SELECT rootpage FROM sqlite_schema WHERE name = 'guilds'"
-        )
+        rows = await conn.execute_fetchall("SELECT rootpage FROM sqlite_schema WHERE name = 'guilds'")
         page_size = next(iter(await conn.execute_fetchall("PRAGMA page_size")))[0]
         root = next(iter(rows))[0]
     data = bytearray(path.read_bytes())

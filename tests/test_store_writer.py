@@ -153,9 +153,7 @@ async def test_a_failed_commit_fails_every_job_of_the_batch(store: Store) -> Non
         await conn.execute("PRAGMA defer_foreign_keys = ON")
         await conn.execute("INSERT INTO guild_settings (guild_id, updated_at) VALUES (404, 0)")
 
-    futures = [
-        asyncio.ensure_future(store.writer.submit(j)) for j in (put("a"), dangling, put("b"))
-    ]
+    futures = [asyncio.ensure_future(store.writer.submit(j)) for j in (put("a"), dangling, put("b"))]
     await asyncio.sleep(0)
     gate.open.set()
     await held

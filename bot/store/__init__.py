@@ -27,20 +27,25 @@ from .audit import AuditLog
 from .characters import Characters
 from .errors import AlreadyExists, NotFound, StoreClosed, StoreError, StoreOpenError
 from .guilds import Guilds
+from .members import Members
 from .meta import Meta
-from .news import News, ReleaseTracker
+from .news import ChangedSince, News, ReleaseTracker
+from .reminders import Reminders
 from .settings import Settings
 from .theories import Theories
+from .transfer import Transfer, TransferError
 from .writer import Job, Writer, WriterStats
 
 __all__ = [
     "AlreadyExists",
+    "ChangedSince",
     "Job",
     "NotFound",
     "Store",
     "StoreClosed",
     "StoreError",
     "StoreOpenError",
+    "TransferError",
     "Writer",
     "WriterStats",
 ]
@@ -74,13 +79,20 @@ class Store:
         self.characters = Characters(self._db)
         self.news = News(self._db)
         self.release = ReleaseTracker(self._db)
+        self.reminders = Reminders(self._db)
         self.theories = Theories(self._db)
         self.audit = AuditLog(self._db)
         self.meta = Meta(self._db)
+        self.members = Members(self._db)
+        self.transfer = Transfer(self._db)
 
     @classmethod
     async def open(
-        cls, path: str | os.PathLike[str], *, clock: Callable[[], float] = time.time
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        clock: Callable[[], float] = time.time,
+        migrate: bool = True,
     ) -> Store:
         """Open (or create) the database and bring its schema up to date.
 
@@ -88,16 +100,24 @@ class Store:
         folder is missing or not writable, the file is not writable, not an SQLite
         database, corrupt, another program's, or from a newer Halfbie.  A file that
         fails a check is never written to.
+
+        ``migrate=False`` (``halfbie backup`` and ``export`` beside a running bot) opens an
+        existing file at the schema it has, never creates or upgrades one.
         """
         path = absolute(path)
         migrations = await asyncio.to_thread(load_migrations)
         exists = check_location(path)
-        if exists:
-            await inspect(path, newest=len(migrations))
+        found = await inspect(path, newest=len(migrations)) if exists else None
+        if not migrate and (found is None or found.version == 0):
+            reason = "there is no file there" if found is None else "it holds no Halfbie data yet"
+            raise StoreOpenError(f"cannot open the database at {path}: {reason}")
         writer_conn = await connect(path, create=not exists)
         reader: aiosqlite.Connection | None = None
         try:
-            version = await apply_migrations(writer_conn, migrations, path=str(path))
+            if found is not None and not migrate:
+                version = found.version
+            else:
+                version = await apply_migrations(writer_conn, migrations, path=str(path))
             reader = await connect(path, create=False, read_only=True)
         except BaseException:
             await writer_conn.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import aiosqlite
 
@@ -87,15 +87,26 @@ class Characters:
     def __init__(self, db: Db) -> None:
         self._db = db
 
-    async def list(self, guild_id: int, status: Status | None = None) -> list[Character]:
-        """The server's characters (not removed), by name; only one status if given."""
-        sql = f"SELECT {CHARACTER_COLUMNS} FROM characters WHERE guild_id = ? AND removed_at IS NULL"
-        params: tuple[object, ...] = (guild_id,)
-        if status is not None:
-            sql += " AND status = ?"
-            params += (Status(status).value,)
-        rows = await self._db.read_all(sql + " ORDER BY lower(name), key", params)
-        return [character_from_row(row) for row in rows]
+    async def list(self, guild_id: int, status: Status | None = None) -> Sequence[Character]:
+        """The server's characters (not removed), by name; only one status if given.
+
+        Read by every lookup and autocomplete, so the whole list is cached (as one tuple,
+        the same object until the server's characters change).
+        """
+        cache = self._db.cache
+        everyone: tuple[Character, ...] | None = cache.get("characters", guild_id)
+        if everyone is None:
+            generation = cache.generation(guild_id)
+            rows = await self._db.read_all(
+                f"SELECT {CHARACTER_COLUMNS} FROM characters WHERE guild_id = ? AND removed_at IS NULL "
+                "ORDER BY lower(name), key",
+                (guild_id,),
+            )
+            everyone = tuple(character_from_row(row) for row in rows)
+            cache.put("characters", guild_id, everyone, generation)
+        if status is None:
+            return everyone
+        return tuple(c for c in everyone if c.fields.status is Status(status))
 
     async def list_removed(self, guild_id: int) -> builtins.list[Character]:
         """What an admin removed and could restore, most recently removed first."""
@@ -137,7 +148,7 @@ class Characters:
             )
             return Character(guild_id, fields, updated_at=now, updated_by=actor_id)
 
-        return await self._db.write(job)
+        return await self._db.write(job, guild_id=guild_id)
 
     async def update(self, guild_id: int, actor_id: int | None, fields: CharacterFields) -> Character:
         """Replace the card whose key is ``fields.key``; audited with what changed."""
@@ -196,7 +207,7 @@ class Characters:
             )
             return Character(guild_id, new_fields, updated_at=now, updated_by=actor_id)
 
-        return await self._db.write(job)
+        return await self._db.write(job, guild_id=guild_id)
 
     async def remove(self, guild_id: int, actor_id: int | None, key: str) -> None:
         """Hide a character (soft delete; :meth:`restore` brings it back); audited."""
@@ -232,4 +243,4 @@ class Characters:
             )
             return character_from_row(row)
 
-        return await self._db.write(job)
+        return await self._db.write(job, guild_id=guild_id)

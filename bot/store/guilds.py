@@ -2,23 +2,170 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import aiosqlite
 
-from bot.models import Canon
+from bot.models import Canon, Stage
 
-from ._db import Db, fetch_value
-from .audit import ensure_guild, record
-from .characters import insert_characters
-from .news import ensure_release, insert_news
-from .settings import ensure_settings
-from .theories import insert_theories
+from ._db import Db, fetch_all, fetch_value
+from ._rows import as_json, character_params, check_options, news_params, theory_params
+from .audit import ensure_guild
 
 __all__ = ["Guilds"]
 
-_CHUNK = 500  # ids per IN (...) list, well under SQLite's limit on parameters
+# SQLite's default limit on parameters in one statement (PostgreSQL allows 65,535).
+_MAX_VARIABLES = 32_766
+# Servers per statement when seeding: at most this many ids in one IN (...) list, so
+# 5,000 servers seed in one set-based statement per table.
+_IDS_PER_STATEMENT = 5_000
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+class _Values:
+    """Canon rows as a ``(VALUES ...) AS v`` list: column1 is the row's position in the
+    canon (the order rows get their ids in), column2... the table's columns in order."""
+
+    def __init__(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        self.columns: tuple[str, ...] = tuple(rows[0]) if rows else ()
+        row = f"({_marks(len(self.columns) + 1)})"
+        self.sql = f"(VALUES {', '.join([row] * len(rows))}) AS v"
+        self.params = [value for i, fields in enumerate(rows) for value in (i, *fields.values())]
+
+    def __bool__(self) -> bool:
+        return bool(self.columns)
+
+    def select(self) -> str:
+        """``v.column2, v.column3, ...``: the table's columns, in :attr:`columns` order."""
+        return ", ".join(f"v.column{i + 2}" for i in range(len(self.columns)))
+
+
+class _SeedPlan:
+    """The statements that seed a chunk of servers from the canon: one per table, each
+    set-based, so their number does not grow with the number of servers.
+
+    Every statement touches only the servers of its ``IN (...)`` list that are still
+    behind the canon (``canon_version < ?``); the last one moves them up.  Rows go in
+    by key with ON CONFLICT DO NOTHING, so nothing is added twice and an admin's edit
+    or removal of a seeded row is never overwritten or undone.  Rows get their ids by
+    server, then canon order: the same ids as seeding the servers one by one.
+    """
+
+    def __init__(self, canon: Canon, now: int) -> None:
+        for theory in canon.theories:
+            check_options(theory)
+        self.canon = canon
+        self.now = now
+        self.characters = _Values([character_params(f) for f in canon.characters])
+        self.news = _Values([news_params(f) for f in canon.news])
+        self.theories = _Values([theory_params(f) for f in canon.theories])
+        self.options = _Values(
+            [
+                {"seed_key": theory.key, "position": position, "label": label}
+                for theory in canon.theories
+                for position, label in enumerate(theory.options)
+            ]
+        )
+        biggest = max(len(v.params) for v in (self.characters, self.news, self.theories, self.options))
+        # the ids, the canon rows, and a few scalars (now, versions, stage) per statement
+        self.chunk = max(1, min(_IDS_PER_STATEMENT, _MAX_VARIABLES - biggest - 8))
+
+    def statements(self, ids: Sequence[int]) -> list[tuple[str, list[Any]]]:
+        """Everything but the final UPDATE, for one chunk of server ids (their rows exist)."""
+        behind = f"g.guild_id IN ({_marks(len(ids))}) AND g.canon_version < ?"
+        where = [*ids, self.canon.version]
+        out: list[tuple[str, list[Any]]] = []
+        if self.characters:
+            v = self.characters
+            out.append(
+                (
+                    f"INSERT INTO characters (guild_id, {', '.join(v.columns)}, updated_at, updated_by) "
+                    f"SELECT g.guild_id, {v.select()}, ?, NULL "
+                    f"FROM guilds AS g CROSS JOIN {v.sql} WHERE {behind} "
+                    "ORDER BY g.guild_id, v.column1 ON CONFLICT (guild_id, key) DO NOTHING",
+                    [self.now, *v.params, *where],
+                )
+            )
+        if self.news:
+            v = self.news
+            out.append(
+                (
+                    f"INSERT INTO news (guild_id, {', '.join(v.columns)}, created_at, created_by) "
+                    f"SELECT g.guild_id, {v.select()}, ?, NULL "
+                    f"FROM guilds AS g CROSS JOIN {v.sql} WHERE {behind} "
+                    "ORDER BY g.guild_id, v.column1 ON CONFLICT (guild_id, seed_key) DO NOTHING",
+                    [self.now, *v.params, *where],
+                )
+            )
+        if self.theories:
+            v = self.theories
+            out.append(
+                (
+                    f"INSERT INTO theories (guild_id, {', '.join(v.columns)}, status, created_at, created_by) "
+                    f"SELECT g.guild_id, {v.select()}, 'open', ?, NULL "
+                    f"FROM guilds AS g CROSS JOIN {v.sql} WHERE {behind} "
+                    "ORDER BY g.guild_id, v.column1 ON CONFLICT (guild_id, seed_key) DO NOTHING",
+                    [self.now, *v.params, *where],
+                )
+            )
+            # Options only for the theories just added: every theory has at least two,
+            # so one with none is new, and an admin's options are never topped up.
+            out.append(
+                (
+                    "INSERT INTO theory_options (theory_id, position, label) "
+                    "SELECT t.id, v.column3, v.column4 FROM guilds AS g "
+                    "JOIN theories AS t ON t.guild_id = g.guild_id "
+                    f"JOIN {self.options.sql} ON v.column2 = t.seed_key "
+                    f"WHERE {behind} "
+                    "AND NOT EXISTS (SELECT 1 FROM theory_options AS o WHERE o.theory_id = t.id) "
+                    "ORDER BY t.id, v.column3 ON CONFLICT (theory_id, position) DO NOTHING",
+                    [*self.options.params, *where],
+                )
+            )
+        out.append(
+            (
+                "INSERT INTO release (guild_id, stage, updated_at) "
+                f"SELECT g.guild_id, ?, ? FROM guilds AS g WHERE {behind} "
+                "ON CONFLICT (guild_id) DO NOTHING",
+                [Stage(self.canon.stage).value, self.now, *where],
+            )
+        )
+        out.append(
+            (
+                "INSERT INTO guild_settings (guild_id, updated_at) "
+                f"SELECT g.guild_id, ? FROM guilds AS g WHERE {behind} "
+                "ON CONFLICT (guild_id) DO NOTHING",
+                [self.now, *where],
+            )
+        )
+        # The audit entry says which canon version the server was at (as record() writes it).
+        out.append(
+            (
+                "INSERT INTO audit (guild_id, at, actor_id, action, target, old, new) "
+                "SELECT g.guild_id, ?, NULL, 'canon.seed', ?, "
+                "'{\"canon_version\": ' || g.canon_version || '}', ? "
+                f"FROM guilds AS g WHERE {behind} ORDER BY g.guild_id",
+                [
+                    self.now,
+                    f"canon v{self.canon.version}",
+                    as_json({"canon_version": self.canon.version}),
+                    *where,
+                ],
+            )
+        )
+        return out
+
+    def finish(self, ids: Sequence[int]) -> tuple[str, list[Any]]:
+        """Move the chunk's servers up to the canon's version; returns those that were behind."""
+        return (
+            f"UPDATE guilds SET canon_version = ? "
+            f"WHERE guild_id IN ({_marks(len(ids))}) AND canon_version < ? RETURNING guild_id",
+            [self.canon.version, *ids, self.canon.version],
+        )
 
 
 class Guilds:
@@ -76,65 +223,44 @@ class Guilds:
         return version is None or int(version) < canon_version
 
     async def seed(self, guild_id: int, canon: Canon) -> bool:
-        """Give the server everything in the canon it does not have yet; return whether
-        the server was behind the canon (and so was seeded).
-
-        One job, so all or nothing.  Rows are added by key with ON CONFLICT DO NOTHING:
-        a restart adds nothing twice, and an admin's edit or removal of a seeded row is
-        never overwritten or undone.
-        """
-        now = self._db.now()
-
-        async def job(conn: aiosqlite.Connection) -> bool:
-            await ensure_guild(conn, guild_id, now)
-            version = await fetch_value(
-                conn, "SELECT canon_version FROM guilds WHERE guild_id = ?", (guild_id,)
-            )
-            if int(version) >= canon.version:
-                return False
-            await insert_characters(conn, guild_id, canon.characters, now=now, actor_id=None)
-            await insert_news(conn, guild_id, canon.news, now=now, actor_id=None)
-            await insert_theories(conn, guild_id, canon.theories, now=now, actor_id=None)
-            await ensure_release(conn, guild_id, canon.stage, now)
-            await ensure_settings(conn, guild_id, now)
-            await conn.execute(
-                "UPDATE guilds SET canon_version = ? WHERE guild_id = ?",
-                (canon.version, guild_id),
-            )
-            await record(
-                conn,
-                guild_id=guild_id,
-                at=now,
-                actor_id=None,
-                action="canon.seed",
-                target=f"canon v{canon.version}",
-                old={"canon_version": int(version)},
-                new={"canon_version": canon.version},
-            )
-            return True
-
-        return await self._db.write(job)
+        """Seed one server (see :meth:`seed_many`); return whether it was behind the canon."""
+        return bool(await self.seed_many([guild_id], canon))
 
     async def seed_many(self, guild_ids: Iterable[int], canon: Canon) -> list[int]:
-        """Seed every server that is behind the canon (at start-up); return those seeded.
+        """The bot is in these servers: give each everything in the canon it does not
+        have yet; return those that were behind the canon (and so were seeded), in the
+        order given.
 
-        The jobs are submitted together, so the writer commits them in a few batches.
+        One writer job, so all or nothing, whose number of statements does not grow with
+        the number of servers (up to 5,000 a statement): the server rows, then one
+        ``INSERT ... SELECT`` per table for all of them.  A restart adds nothing twice,
+        and an admin's edit or removal of a seeded row is never overwritten or undone.
+        A server the bot had left is back, as with :meth:`seen` (its ``left_at`` is cleared).
         """
-        behind = await self._behind(list(dict.fromkeys(guild_ids)), canon.version)
-        results = await asyncio.gather(*(self.seed(guild_id, canon) for guild_id in behind))
-        return [guild_id for guild_id, seeded in zip(behind, results, strict=True) if seeded]
+        ids = list(dict.fromkeys(guild_ids))
+        if not ids:
+            return []
+        now = self._db.now()
+        plan = _SeedPlan(canon, now)  # checks the canon before anything is written
 
-    async def _behind(self, guild_ids: list[int], canon_version: int) -> list[int]:
-        versions: dict[int, int] = {}
-        for start in range(0, len(guild_ids), _CHUNK):
-            chunk = guild_ids[start : start + _CHUNK]
-            marks = ", ".join("?" * len(chunk))
-            rows = await self._db.read_all(
-                f"SELECT guild_id, canon_version FROM guilds WHERE guild_id IN ({marks})",
-                chunk,
-            )
-            versions.update((row[0], row[1]) for row in rows)
-        return [g for g in guild_ids if versions.get(g, 0) < canon_version]
+        async def job(conn: aiosqlite.Connection) -> set[int]:
+            seeded: set[int] = set()
+            for start in range(0, len(ids), plan.chunk):
+                chunk = ids[start : start + plan.chunk]
+                await conn.execute(
+                    "INSERT INTO guilds (guild_id, first_seen_at) "
+                    f"VALUES {', '.join(['(?, ?)'] * len(chunk))} "
+                    "ON CONFLICT (guild_id) DO UPDATE SET left_at = NULL WHERE guilds.left_at IS NOT NULL",
+                    [value for guild_id in chunk for value in (guild_id, now)],
+                )
+                for sql, params in plan.statements(chunk):
+                    await conn.execute(sql, params)
+                rows = await fetch_all(conn, *plan.finish(chunk))
+                seeded.update(int(row[0]) for row in rows)
+            return seeded
+
+        seeded = await self._db.write(job)
+        return [guild_id for guild_id in ids if guild_id in seeded]
 
     async def purge_left_before(self, ts: int) -> list[int]:
         """Delete every server the bot left before ``ts``, with all its rows (cascade)."""

@@ -63,10 +63,18 @@ class Settings:
         self._db = db
 
     async def get(self, guild_id: int) -> GuildSettings:
+        """The server's settings (read for nearly every interaction: cached until changed)."""
+        cache = self._db.cache
+        cached: GuildSettings | None = cache.get("settings", guild_id)
+        if cached is not None:
+            return cached
+        generation = cache.generation(guild_id)
         row = await self._db.read_one(
             f"SELECT {_COLUMNS} FROM guild_settings WHERE guild_id = ?", (guild_id,)
         )
-        return GuildSettings(guild_id=guild_id) if row is None else _from_row(row)
+        settings = GuildSettings(guild_id=guild_id) if row is None else _from_row(row)
+        cache.put("settings", guild_id, settings, generation)
+        return settings
 
     async def update(self, guild_id: int, actor_id: int | None, **changes_: Any) -> GuildSettings:
         """Change some settings (``admin_role_id=..., spoiler_mode=...``); audited.
@@ -98,4 +106,4 @@ class Settings:
             )
             return new
 
-        return await self._db.write(job)
+        return await self._db.write(job, guild_id=guild_id)

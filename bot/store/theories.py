@@ -1,23 +1,41 @@
-"""Fan theories and their polls: options, one vote per member, tallies, closing.
+"""Fan theories and their polls: options, one vote per member, tallies, closing,
+resolving with scores, the leaderboard, and deleting.
 
-Scoring, resolving and the leaderboard come later (the ``scores`` table is ready).
+Scoring (see :data:`SCORING`): when a theory is resolved, the members whose vote (as it
+stood when the poll closed) is for the option that came true share the poll's points:
+each scores ``voters / right`` points, ``voters`` being everyone who voted in that poll
+and ``right`` those who voted for the outcome.  Every resolved poll hands out one point
+per voter in all, so a prediction few got right is worth more (everyone right: 1 point
+each; a quarter right: 4 points each).  Re-resolving (an admin's correction) replaces
+that theory's scores.
 """
 
 from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable
+from typing import Any
 
 import aiosqlite
 
-from bot.models import Tally, Theory, TheoryFields, TheoryStatus, Vote
+from bot.models import (
+    LeaderboardEntry,
+    MemberVote,
+    PollState,
+    Resolution,
+    Tally,
+    Theory,
+    TheoryFields,
+    TheoryStatus,
+    Vote,
+)
 
 from ._db import Db, fetch_all, fetch_one, fetch_value
 from ._rows import THEORY_SELECT, check_options, plain, theories_from_rows, theory_params
 from .audit import ensure_guild, record
 from .errors import AlreadyExists, NotFound
 
-__all__ = ["Theories", "insert_theories"]
+__all__ = ["SCORING", "Theories", "insert_theories", "points_for"]
 
 _WRITTEN = (
     "seed_key",
@@ -73,9 +91,37 @@ ORDER BY o.position
 """
 
 
-async def _insert_options(
-    conn: aiosqlite.Connection, theory_id: int, options: Iterable[str]
-) -> None:
+# Votes per option of many theories at once; the caller adds the WHERE on theories.
+_COUNTS = """
+SELECT v.theory_id, v.option_position, COUNT(*) AS n
+FROM votes AS v JOIN theories AS t ON t.id = v.theory_id
+"""
+
+_LEADERBOARD = """
+SELECT member_id, total, hits, RANK() OVER (ORDER BY total DESC) AS rank
+FROM (SELECT s.member_id, SUM(s.points) AS total, COUNT(*) AS hits
+      FROM scores AS s JOIN theories AS t ON t.id = s.theory_id AND t.removed_at IS NULL
+      WHERE s.guild_id = :guild_id GROUP BY s.member_id) AS per_member
+"""
+
+SCORING = "voters / right"  # what each right voter scores; see the module's docstring
+
+
+def points_for(voters: int, right: int) -> float:
+    """What each member who predicted right scores: ``voters / right`` (0 if nobody)."""
+    return voters / right if right else 0.0
+
+
+def _tallies(rows: Iterable[Any], theories: Iterable[Theory]) -> dict[int, Tally]:
+    counts = {t.id: [0] * len(t.fields.options) for t in theories}
+    for row in rows:
+        options = counts.get(row["theory_id"])
+        if options is not None and 0 <= row["option_position"] < len(options):
+            options[row["option_position"]] = int(row["n"])
+    return {theory_id: Tally(theory_id, tuple(n)) for theory_id, n in counts.items()}
+
+
+async def _insert_options(conn: aiosqlite.Connection, theory_id: int, options: Iterable[str]) -> None:
     await conn.executemany(
         _INSERT_OPTIONS, [(theory_id, position, label) for position, label in enumerate(options)]
     )
@@ -103,10 +149,7 @@ async def insert_theories(
         check_options(fields)
     await conn.executemany(
         _INSERT,
-        [
-            {"guild_id": guild_id, **theory_params(f), "created_at": now, "created_by": actor_id}
-            for f in new
-        ],
+        [{"guild_id": guild_id, **theory_params(f), "created_at": now, "created_by": actor_id} for f in new],
     )
     await conn.executemany(
         "INSERT INTO theory_options (theory_id, position, label) "
@@ -122,8 +165,7 @@ async def insert_theories(
 async def _read(conn: aiosqlite.Connection, guild_id: int, theory_id: int) -> Theory | None:
     rows = await fetch_all(
         conn,
-        f"{THEORY_SELECT} WHERE t.guild_id = ? AND t.id = ? AND t.removed_at IS NULL "
-        "ORDER BY o.position",
+        f"{THEORY_SELECT} WHERE t.guild_id = ? AND t.id = ? AND t.removed_at IS NULL ORDER BY o.position",
         (guild_id, theory_id),
     )
     found = theories_from_rows(rows)
@@ -148,8 +190,7 @@ class Theories:
 
     async def get(self, guild_id: int, theory_id: int) -> Theory | None:
         rows = await self._db.read_all(
-            f"{THEORY_SELECT} WHERE t.guild_id = ? AND t.id = ? AND t.removed_at IS NULL "
-            "ORDER BY o.position",
+            f"{THEORY_SELECT} WHERE t.guild_id = ? AND t.id = ? AND t.removed_at IS NULL ORDER BY o.position",
             (guild_id, theory_id),
         )
         found = theories_from_rows(rows)
@@ -168,8 +209,7 @@ class Theories:
     async def vote_of(self, guild_id: int, theory_id: int, member_id: int) -> int | None:
         """The option the member has voted for, or None."""
         value = await self._db.read_value(
-            "SELECT option_position FROM votes "
-            "WHERE theory_id = ? AND member_id = ? AND guild_id = ?",
+            "SELECT option_position FROM votes WHERE theory_id = ? AND member_id = ? AND guild_id = ?",
             (theory_id, member_id, guild_id),
         )
         return None if value is None else int(value)
@@ -244,9 +284,7 @@ class Theories:
 
         return await self._db.write(job)
 
-    async def set_message(
-        self, guild_id: int, theory_id: int, channel_id: int, message_id: int
-    ) -> None:
+    async def set_message(self, guild_id: int, theory_id: int, channel_id: int, message_id: int) -> None:
         """Remember where the poll message was posted (the bot's doing; not audited)."""
 
         async def job(conn: aiosqlite.Connection) -> None:
@@ -261,9 +299,7 @@ class Theories:
 
         await self._db.write(job)
 
-    async def cast_vote(
-        self, guild_id: int, theory_id: int, member_id: int, option: int
-    ) -> int | None:
+    async def cast_vote(self, guild_id: int, theory_id: int, member_id: int, option: int) -> int | None:
         """Record the member's vote (replacing an earlier one); return the option now
         recorded, or None when the poll is closed, removed or unknown, or the option is
         not one of its options (nothing is written then)."""
@@ -350,3 +386,326 @@ class Theories:
             )
 
         await self._db.write(job)
+
+    # -- polls on their messages ----------------------------------------------------------
+
+    async def poll_state(self, guild_id: int, theory_id: int) -> PollState | None:
+        """The theory, its tally read fresh, and what its message showed last (None if
+        the theory is unknown or removed)."""
+        theory = await self.get(guild_id, theory_id)
+        if theory is None:
+            return None
+        rows = await self._db.read_all(
+            f"{_COUNTS} WHERE t.id = ? AND t.guild_id = ? GROUP BY v.theory_id, v.option_position",
+            (theory_id, guild_id),
+        )
+        shown = await self._db.read_value("SELECT shown FROM theories WHERE id = ?", (theory_id,))
+        return PollState(theory, _tallies(rows, [theory])[theory_id], shown)
+
+    async def posted_polls(self) -> builtins.list[PollState]:
+        """Every poll, in every server, whose message is still in a channel (not removed):
+        the start-up check for messages left behind by a crash."""
+        rows = await self._db.read_all(
+            f"{THEORY_SELECT} WHERE t.message_id IS NOT NULL AND t.removed_at IS NULL "
+            "ORDER BY t.id, o.position"
+        )
+        theories = theories_from_rows(rows)
+        if not theories:
+            return []
+        counts = await self._db.read_all(
+            f"{_COUNTS} WHERE t.message_id IS NOT NULL AND t.removed_at IS NULL "
+            "GROUP BY v.theory_id, v.option_position"
+        )
+        shown = {
+            row["id"]: row["shown"]
+            for row in await self._db.read_all(
+                "SELECT id, shown FROM theories WHERE message_id IS NOT NULL AND removed_at IS NULL"
+            )
+        }
+        tallies = _tallies(counts, theories)
+        return [PollState(t, tallies[t.id], shown.get(t.id)) for t in theories]
+
+    async def tallies(self, guild_id: int) -> dict[int, Tally]:
+        """Votes per option of every theory of the server (not removed), in one read."""
+        theories = await self.list(guild_id)
+        rows = await self._db.read_all(
+            f"{_COUNTS} WHERE t.guild_id = ? AND t.removed_at IS NULL "
+            "GROUP BY v.theory_id, v.option_position",
+            (guild_id,),
+        )
+        return _tallies(rows, theories)
+
+    async def set_shown(self, guild_id: int, theory_id: int, message_id: int, shown: str) -> None:
+        """Record what the poll message shows now (only if it is still that message)."""
+
+        async def job(conn: aiosqlite.Connection) -> None:
+            await conn.execute(
+                "UPDATE theories SET shown = ? WHERE guild_id = ? AND id = ? AND message_id = ?",
+                (shown, guild_id, theory_id, message_id),
+            )
+
+        await self._db.write(job)
+
+    async def forget_message(self, guild_id: int, theory_id: int, message_id: int) -> None:
+        """The poll message is gone (deleted in Discord): stop refreshing it."""
+
+        async def job(conn: aiosqlite.Connection) -> None:
+            await conn.execute(
+                "UPDATE theories SET channel_id = NULL, message_id = NULL, shown = NULL "
+                "WHERE guild_id = ? AND id = ? AND message_id = ?",
+                (guild_id, theory_id, message_id),
+            )
+
+        await self._db.write(job)
+
+    async def post_message(
+        self, guild_id: int, theory_id: int, channel_id: int, message_id: int, shown: str
+    ) -> tuple[int, int] | None:
+        """Remember a newly posted poll message and what it shows; return where the
+        previous one was (channel, message), if any, so it can be retired."""
+
+        async def job(conn: aiosqlite.Connection) -> tuple[int, int] | None:
+            old = await fetch_one(
+                conn,
+                "SELECT channel_id, message_id FROM theories "
+                "WHERE guild_id = ? AND id = ? AND removed_at IS NULL",
+                (guild_id, theory_id),
+            )
+            if old is None:
+                raise NotFound("theory", theory_id)
+            await conn.execute(
+                "UPDATE theories SET channel_id = ?, message_id = ?, shown = ? WHERE guild_id = ? AND id = ?",
+                (channel_id, message_id, shown, guild_id, theory_id),
+            )
+            if old["message_id"] is None or old["message_id"] == message_id:
+                return None
+            return int(old["channel_id"]), int(old["message_id"])
+
+        return await self._db.write(job)
+
+    # -- closing ----------------------------------------------------------------------------
+
+    async def close_poll(self, guild_id: int, actor_id: int | None, theory_id: int) -> tuple[Theory, bool]:
+        """Close an open poll; return the theory and whether this call closed it (a
+        closed or resolved poll is left as it is).  Audited.  NotFound if unknown."""
+        now = self._db.now()
+
+        async def job(conn: aiosqlite.Connection) -> tuple[Theory, bool]:
+            closed = await fetch_value(
+                conn,
+                "UPDATE theories SET status = 'closed' "
+                "WHERE guild_id = ? AND id = ? AND status = 'open' AND removed_at IS NULL "
+                "RETURNING id",
+                (guild_id, theory_id),
+            )
+            if closed is not None:
+                await record(
+                    conn,
+                    guild_id=guild_id,
+                    at=now,
+                    actor_id=actor_id,
+                    action="theory.close",
+                    target=theory_id,
+                    old={"status": "open"},
+                    new={"status": "closed"},
+                )
+            theory = await _read(conn, guild_id, theory_id)
+            if theory is None:
+                raise NotFound("theory", theory_id)
+            return theory, closed is not None
+
+        return await self._db.write(job)
+
+    async def close_due(self, now: int) -> builtins.list[Theory]:
+        """Close every open poll, in every server, whose closing time has come (the
+        scheduler; audited with no actor); return the polls this call closed."""
+
+        async def job(conn: aiosqlite.Connection) -> builtins.list[Theory]:
+            rows = await fetch_all(
+                conn,
+                "UPDATE theories SET status = 'closed' "
+                "WHERE status = 'open' AND removed_at IS NULL "
+                "AND closes_at IS NOT NULL AND closes_at <= ? "
+                "RETURNING id, guild_id, closes_at",
+                (now,),
+            )
+            closed: builtins.list[Theory] = []
+            for row in sorted(rows, key=lambda r: (r["closes_at"], r["id"])):
+                await record(
+                    conn,
+                    guild_id=row["guild_id"],
+                    at=now,
+                    actor_id=None,
+                    action="theory.close",
+                    target=row["id"],
+                    old={"status": "open"},
+                    new={"status": "closed", "closes_at": row["closes_at"]},
+                )
+                theory = await _read(conn, row["guild_id"], row["id"])
+                if theory is not None:
+                    closed.append(theory)
+            return closed
+
+        return await self._db.write(job)
+
+    async def next_closing(self) -> int | None:
+        """The soonest closing time of an open poll in any server, or None."""
+        value = await self._db.read_value(
+            "SELECT MIN(closes_at) FROM theories "
+            "WHERE status = 'open' AND closes_at IS NOT NULL AND removed_at IS NULL"
+        )
+        return None if value is None else int(value)
+
+    async def is_open(self, guild_id: int, theory_id: int) -> bool:
+        """Whether the poll takes votes now (open, not removed, before its closing time)."""
+        value = await self._db.read_value(
+            f"SELECT 1 FROM theories AS t WHERE t.id = :theory_id AND t.guild_id = :guild_id AND {_OPEN}",
+            {"theory_id": theory_id, "guild_id": guild_id, "now": self._db.now()},
+        )
+        return value is not None
+
+    # -- resolving and scores ----------------------------------------------------------------
+
+    async def resolve(self, guild_id: int, actor_id: int | None, theory_id: int, outcome: int) -> Resolution:
+        """Mark the option that came true, closing the poll if it was open, and score the
+        members whose vote is for it (``voters / right`` points each).  Resolving again
+        replaces the outcome and that theory's scores.  Audited.
+
+        NotFound for an unknown or removed theory; ValueError for an option it lacks.
+        """
+        now = self._db.now()
+
+        async def job(conn: aiosqlite.Connection) -> Resolution:
+            before = await _read(conn, guild_id, theory_id)
+            if before is None:
+                raise NotFound("theory", theory_id)
+            if not 0 <= outcome < len(before.fields.options):
+                raise ValueError(f"theory {theory_id} has no option {outcome}")
+            await conn.execute(
+                "UPDATE theories SET status = 'resolved', outcome = ? WHERE id = ?",
+                (outcome, theory_id),
+            )
+            counts = await fetch_one(
+                conn,
+                "SELECT COUNT(*) AS voters, "
+                "COALESCE(SUM(CASE WHEN option_position = ? THEN 1 ELSE 0 END), 0) AS hits "
+                "FROM votes WHERE theory_id = ?",
+                (outcome, theory_id),
+            )
+            assert counts is not None
+            voters, right = int(counts["voters"]), int(counts["hits"])
+            points = points_for(voters, right)
+            await conn.execute("DELETE FROM scores WHERE theory_id = ?", (theory_id,))
+            await conn.execute(
+                "INSERT INTO scores (guild_id, theory_id, member_id, points) "
+                "SELECT guild_id, theory_id, member_id, ? FROM votes "
+                "WHERE theory_id = ? AND option_position = ?",
+                (points, theory_id, outcome),
+            )
+            await record(
+                conn,
+                guild_id=guild_id,
+                at=now,
+                actor_id=actor_id,
+                action="theory.resolve",
+                target=theory_id,
+                old={"status": before.status.value, "outcome": before.outcome},
+                new={
+                    "status": "resolved",
+                    "outcome": outcome,
+                    "option": before.fields.options[outcome],
+                    "voters": voters,
+                    "right": right,
+                    "points": points,
+                },
+            )
+            theory = await _read(conn, guild_id, theory_id)
+            assert theory is not None
+            return Resolution(theory, voters, right, points, before.outcome)
+
+        return await self._db.write(job)
+
+    async def leaderboard(self, guild_id: int, limit: int = 10) -> builtins.list[LeaderboardEntry]:
+        """The members with the most points in the server, best first (ties by id)."""
+        rows = await self._db.read_all(
+            f"{_LEADERBOARD} ORDER BY total DESC, hits DESC, member_id LIMIT :limit",
+            {"guild_id": guild_id, "limit": limit},
+        )
+        return [_entry(row) for row in rows]
+
+    async def rank_of(self, guild_id: int, member_id: int) -> LeaderboardEntry | None:
+        """The member's place on the server's leaderboard, or None without points."""
+        row = await self._db.read_one(
+            f"SELECT * FROM ({_LEADERBOARD}) AS ranked WHERE member_id = :member_id",
+            {"guild_id": guild_id, "member_id": member_id},
+        )
+        return None if row is None else _entry(row)
+
+    async def votes_with_theories(self, guild_id: int, member_id: int) -> builtins.list[MemberVote]:
+        """The member's votes in the server with their theories and any points scored,
+        latest first (only the member ever sees this)."""
+        votes = await self.votes_of_member(guild_id, member_id)
+        if not votes:
+            return []
+        theories = {t.id: t for t in await self.list(guild_id)}
+        points = {
+            row["theory_id"]: float(row["points"])
+            for row in await self._db.read_all(
+                "SELECT theory_id, points FROM scores WHERE guild_id = ? AND member_id = ?",
+                (guild_id, member_id),
+            )
+        }
+        return [
+            MemberVote(theories[v.theory_id], v.option, v.voted_at, points.get(v.theory_id))
+            for v in votes
+            if v.theory_id in theories
+        ]
+
+    # -- deleting -------------------------------------------------------------------------
+
+    async def delete(self, guild_id: int, actor_id: int | None, theory_id: int) -> Theory:
+        """Delete a theory for good: its votes and scores go, and the theory is hidden
+        (its row stays, so its id, still carried by old buttons, is never reused).
+        Audited with what was deleted.  Returns the theory as it was."""
+        now = self._db.now()
+
+        async def job(conn: aiosqlite.Connection) -> Theory:
+            theory = await _read(conn, guild_id, theory_id)
+            if theory is None:
+                raise NotFound("theory", theory_id)
+            votes = await fetch_value(conn, "SELECT COUNT(*) FROM votes WHERE theory_id = ?", (theory_id,))
+            scores = await fetch_value(conn, "SELECT COUNT(*) FROM scores WHERE theory_id = ?", (theory_id,))
+            await conn.execute("DELETE FROM scores WHERE theory_id = ?", (theory_id,))
+            await conn.execute("DELETE FROM votes WHERE theory_id = ?", (theory_id,))
+            await conn.execute(
+                "UPDATE theories SET removed_at = ?, shown = NULL WHERE id = ?",
+                (now, theory_id),
+            )
+            await record(
+                conn,
+                guild_id=guild_id,
+                at=now,
+                actor_id=actor_id,
+                action="theory.delete",
+                target=theory_id,
+                old={
+                    "title": theory.fields.title,
+                    "options": list(theory.fields.options),
+                    "status": theory.status.value,
+                    "outcome": theory.outcome,
+                    "votes": int(votes),
+                    "scores": int(scores),
+                },
+            )
+            return theory
+
+        return await self._db.write(job)
+
+
+def _entry(row: Any) -> LeaderboardEntry:
+    return LeaderboardEntry(
+        member_id=int(row["member_id"]),
+        rank=int(row["rank"]),
+        points=float(row["total"]),
+        right=int(row["hits"]),
+    )

@@ -10,6 +10,8 @@ from bot.client import HalfbieBot
 from ._audit import build as build_audit
 from ._characters import CharacterAdmin
 from ._config import ConfigAdmin
+from ._release import NewsAdmin, ReleaseAdmin
+from ._theories import TheoryAdmin
 
 
 class Admin(commands.Cog):
@@ -17,7 +19,13 @@ class Admin(commands.Cog):
         self.bot = bot
         self.group = AdminGroup()
         self.group.add_command(build_audit(bot))
-        for subgroup in (CharacterAdmin(bot), ConfigAdmin(bot)):
+        for subgroup in (
+            CharacterAdmin(bot),
+            ConfigAdmin(bot),
+            TheoryAdmin(bot),
+            NewsAdmin(bot),
+            ReleaseAdmin(bot),
+        ):
             self.group.add_command(subgroup)
 
     async def cog_load(self) -> None:

@@ -16,7 +16,6 @@ from bot.i18n import Texts
 from bot.models import Certainty, Character, CharacterFields, SourceRef, SpoilerMode, Status
 from bot.render.characters import CERTAINTY_CHOICES, STATUS_CHOICES
 from bot.render.text import clip, safe
-from bot.search import character_index
 
 NAME_MAX, TEXT_MAX, SHORT_MAX = 100, 4000, 200
 CLEAR = "-"  # typed as an option value: clear that field
@@ -309,7 +308,7 @@ class CharacterAdmin(AdminChecked):
         if interaction.guild_id is None:
             return []
         characters = await self.bot.store.characters.list(interaction.guild_id)
-        return [c.choice() for c in character_index(characters).search(current, limit=25)]
+        return [c.choice() for c in self.bot.indexes.of(characters).search(current, limit=25)]
 
     @restore.autocomplete("character")
     async def removed_autocomplete(
@@ -318,4 +317,4 @@ class CharacterAdmin(AdminChecked):
         if interaction.guild_id is None:
             return []
         removed = await self.bot.store.characters.list_removed(interaction.guild_id)
-        return [c.choice() for c in character_index(removed).search(current, limit=25)]
+        return [c.choice() for c in self.bot.indexes.of(removed).search(current, limit=25)]

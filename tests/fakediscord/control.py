@@ -74,9 +74,7 @@ def add_control_routes(app: web.Application, fake: FakeDiscord) -> None:
                     "general": str(g.general.id),
                     "owner_id": str(g.owner_id),
                     "channels": [{"id": str(c.id), "name": c.name} for c in g.channels],
-                    "roles": [
-                        {"id": str(r.id), "name": r.name, "position": r.position} for r in g.roles
-                    ],
+                    "roles": [{"id": str(r.id), "name": r.name, "position": r.position} for r in g.roles],
                     "members": [
                         {"id": str(m.id), "name": m.name, "roles": [str(r.id) for r in m.roles]}
                         for m in g.members
@@ -125,21 +123,15 @@ def add_control_routes(app: web.Application, fake: FakeDiscord) -> None:
                 )
                 return json_response({"choices": choices})
             if kind == "slash":
-                r = await fake.slash(
-                    guild, member, body["command"], channel=channel, options=options
-                )
+                r = await fake.slash(guild, member, body["command"], channel=channel, options=options)
             elif kind in ("click", "select"):
                 msg = fake.messages[int(body["message_id"])]
                 if kind == "click":
                     r = await fake.click(guild, member, msg, body["custom_id"])
                 else:
-                    r = await fake.select(
-                        guild, member, msg, body["custom_id"], body.get("values") or []
-                    )
+                    r = await fake.select(guild, member, msg, body["custom_id"], body.get("values") or [])
             elif kind == "modal":
-                modal_msg = (
-                    fake.messages.get(int(body["message_id"])) if body.get("message_id") else None
-                )
+                modal_msg = fake.messages.get(int(body["message_id"])) if body.get("message_id") else None
                 r = await fake.submit_modal(
                     guild,
                     member,
@@ -170,17 +162,11 @@ def add_control_routes(app: web.Application, fake: FakeDiscord) -> None:
         for item in items:
             try:
                 guild = fake.guilds[int(item["guild_id"])]
-                member = (
-                    guild.get_member(int(item["member_id"]))
-                    if item.get("member_id")
-                    else guild.owner
-                )
+                member = guild.get_member(int(item["member_id"])) if item.get("member_id") else guild.owner
                 assert member is not None
                 if item.get("kind", "slash") == "slash":
                     started.append(
-                        await fake.slash(
-                            guild, member, item["command"], options=item.get("options") or {}
-                        )
+                        await fake.slash(guild, member, item["command"], options=item.get("options") or {})
                     )
                 else:
                     msg = fake.messages[int(item["message_id"])]

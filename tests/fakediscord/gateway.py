@@ -134,9 +134,7 @@ async def gateway_handler(fake: FakeDiscord, request: web.Request) -> web.Stream
     conn = GatewayConnection(fake, ws)
     fake._gateway_connections.add(conn)
     fake.gateway_queries.append(dict(request.query))
-    conn.send_op(
-        OP_HELLO, {"heartbeat_interval": fake.heartbeat_interval_ms, "_trace": ["fake-gateway"]}
-    )
+    conn.send_op(OP_HELLO, {"heartbeat_interval": fake.heartbeat_interval_ms, "_trace": ["fake-gateway"]})
     try:
         async for msg in ws:
             if msg.type != WSMsgType.TEXT:

@@ -147,9 +147,7 @@ class HttpApi:
                     try:
                         body = json.loads(raw)
                     except ValueError:
-                        raise ApiError(
-                            400, 50109, "The request body contains invalid JSON."
-                        ) from None
+                        raise ApiError(400, 50109, "The request body contains invalid JSON.") from None
             return body, files
         raw_bytes = await request.read()
         if not raw_bytes:
@@ -167,9 +165,7 @@ class HttpApi:
                 rule.count -= 1
                 rule.hits += 1
                 if rule.status == 429:
-                    return self._too_many(
-                        rule.retry_after, bucket="fakefail", is_global=rule.is_global
-                    )
+                    return self._too_many(rule.retry_after, bucket="fakefail", is_global=rule.is_global)
                 return json_response(error_body(0, f"{rule.status}: injected failure"), rule.status)
         return None
 
@@ -200,9 +196,7 @@ class HttpApi:
         }
         return json_response(body, 429, headers)
 
-    def _rate_limit(
-        self, method: str, path: str, where: str
-    ) -> tuple[web.Response | None, dict[str, str]]:
+    def _rate_limit(self, method: str, path: str, where: str) -> tuple[web.Response | None, dict[str, str]]:
         m = _MAJOR.match(path)
         major = "".join(g for g in m.groups() if g) if m else ""
         now = time.monotonic()
@@ -214,9 +208,7 @@ class HttpApi:
                 start, used = now, 0
             reset_after = max(0.0, rule.per - (now - start))
             if used >= rule.limit:
-                self.fake.http_errors.append(
-                    f"{where}: 429 rate limited ({rule.limit}/{rule.per}s)"
-                )
+                self.fake.http_errors.append(f"{where}: 429 rate limited ({rule.limit}/{rule.per}s)")
                 return self._too_many(reset_after, bucket=rule.name, limit=rule.limit), {}
             used += 1
             rule.windows[major] = (start, used)
@@ -244,9 +236,7 @@ class HttpApi:
             self.fake._violation(f"{where}: {p}")
         if any(p.code == "50006" for p in problems):
             return json_response(error_body(50006, "Cannot send an empty message"), 400)
-        return json_response(
-            error_body(50035, "Invalid Form Body", limits.discord_errors(problems)), 400
-        )
+        return json_response(error_body(50035, "Invalid Form Body", limits.discord_errors(problems)), 400)
 
     async def unknown_route(self, request: web.Request) -> web.Response:
         where = request.get(WHERE, f"{request.method} {request.path}")
@@ -345,14 +335,10 @@ class HttpApi:
     def _check_files(self, files: list[dict[str, Any]]) -> list[limits.Problem]:
         out = []
         if len(files) > 10:
-            out.append(
-                limits.Problem("files", "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
-            )
+            out.append(limits.Problem("files", "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length."))
         total = sum(f["size"] for f in files)
         if total > 10 * 1024 * 1024:
-            out.append(
-                limits.Problem("files", "FILE_TOO_LARGE", "Request entity too large (40005)")
-            )
+            out.append(limits.Problem("files", "FILE_TOO_LARGE", "Request entity too large (40005)"))
         return out
 
     # ================================================================ simple routes
@@ -545,9 +531,7 @@ class HttpApi:
             text = f"{where}: interaction {r.id} answered twice (already type {r.type}) -> 40060"
             fake._violation(text)
             r.rejected.append(text)
-            return json_response(
-                error_body(40060, "Interaction has already been acknowledged."), 400
-            )
+            return json_response(error_body(40060, "Interaction has already been acknowledged."), 400)
         body = request[BODY]
         files = request[FILES]
         if not isinstance(body, dict):
@@ -639,9 +623,7 @@ class HttpApi:
                 )
             ]
         if cb in (6, 7) and r.source_message is None:
-            return [
-                limits.Problem("type", "INTERACTION_CALLBACK_TYPE_INVALID", "no message to update")
-            ]
+            return [limits.Problem("type", "INTERACTION_CALLBACK_TYPE_INVALID", "no message to update")]
         if cb == 4:
             return limits.validate_message(
                 data, context="interaction", creating=True, files=len(files)
@@ -678,9 +660,7 @@ class HttpApi:
             )
         body = request[BODY]
         files = request[FILES]
-        problems = limits.validate_message(
-            body, context="interaction", creating=True, files=len(files)
-        )
+        problems = limits.validate_message(body, context="interaction", creating=True, files=len(files))
         problems += self._check_files(files)
         if problems:
             return self._bad_request(request, problems)

@@ -141,9 +141,7 @@ class InteractionResult:
             m = self.message
             return m is not None and not m.loading and (predicate is None or predicate(m))
 
-        await self.signal.wait_until(
-            ready, timeout, f"the response message of interaction {self.id}"
-        )
+        await self.signal.wait_until(ready, timeout, f"the response message of interaction {self.id}")
         msg = self.message
         assert msg is not None
         return msg
@@ -341,9 +339,7 @@ def find_command(
 class OptionBuilder:
     """Converts test kwargs to interaction options plus ``resolved`` data."""
 
-    def __init__(
-        self, fake: FakeDiscord, guild: FakeGuild, member: FakeMember, channel: FakeChannel
-    ) -> None:
+    def __init__(self, fake: FakeDiscord, guild: FakeGuild, member: FakeMember, channel: FakeChannel) -> None:
         self.fake = fake
         self.guild = guild
         self.member = member
@@ -357,9 +353,7 @@ class OptionBuilder:
         if isinstance(target, FakeMember):
             self._res("users")[str(target.id)] = target.user.payload()
             perms = self.guild.permissions_in(target, self.channel)
-            self._res("members")[str(target.id)] = target.payload(
-                with_user=False, permissions=perms
-            )
+            self._res("members")[str(target.id)] = target.payload(with_user=False, permissions=perms)
         else:
             self._res("users")[str(target.id)] = target.payload()
             m = self.guild.get_member(target.id)
@@ -428,9 +422,7 @@ class OptionBuilder:
                 return self._add_user(value)
             if t == 9 and isinstance(value, FakeRole):
                 return self._add_role(value)
-            raise FakeDiscordError(
-                f"{where}: option {name!r} is a {OPTION_TYPE_NAMES[t]}, got {value!r}"
-            )
+            raise FakeDiscordError(f"{where}: option {name!r} is a {OPTION_TYPE_NAMES[t]}, got {value!r}")
         elif t == 11:
             att = self._attachment(value)
             self._res("attachments")[att["id"]] = att
@@ -476,13 +468,9 @@ class OptionBuilder:
         by_name = {o.get("name"): o for o in defs}
         unknown = [k for k in values if k not in by_name]
         if unknown:
-            raise FakeDiscordError(
-                f"{where}: unknown option(s) {unknown}; options are {list(by_name)}"
-            )
+            raise FakeDiscordError(f"{where}: unknown option(s) {unknown}; options are {list(by_name)}")
         if focused is not None and focused not in by_name:
-            raise FakeDiscordError(
-                f"{where}: no option {focused!r} to focus; options are {list(by_name)}"
-            )
+            raise FakeDiscordError(f"{where}: no option {focused!r} to focus; options are {list(by_name)}")
         out: list[dict[str, Any]] = []
         for o in defs:
             name = o["name"]
@@ -497,9 +485,7 @@ class OptionBuilder:
                 if o.get("required") and focused is None:
                     raise FakeDiscordError(f"{where}: required option {name!r} missing")
                 continue
-            out.append(
-                {"name": name, "type": o["type"], "value": self.convert(o, values[name], where)}
-            )
+            out.append({"name": name, "type": o["type"], "value": self.convert(o, values[name], where)})
         return out
 
 
@@ -553,9 +539,7 @@ def modal_submit_components(
     return out
 
 
-def _submit_value(
-    comp: Mapping[str, Any], values: Mapping[str, Any], known: set[str]
-) -> dict[str, Any]:
+def _submit_value(comp: Mapping[str, Any], values: Mapping[str, Any], known: set[str]) -> dict[str, Any]:
     cid = comp.get("custom_id", "")
     known.add(cid)
     t = comp.get("type")

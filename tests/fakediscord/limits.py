@@ -109,9 +109,7 @@ def _bad_len(out: list[Problem], path: str, value: Any, lo: int, hi: int) -> Non
     if not isinstance(value, str):
         out.append(Problem(path, "BASE_TYPE_REQUIRED", "This field is required"))
     elif not lo <= len(value) <= hi:
-        out.append(
-            Problem(path, "BASE_TYPE_BAD_LENGTH", f"Must be between {lo} and {hi} in length.")
-        )
+        out.append(Problem(path, "BASE_TYPE_BAD_LENGTH", f"Must be between {lo} and {hi} in length."))
 
 
 def _blank(value: Any) -> bool:
@@ -138,9 +136,7 @@ def validate_embeds(embeds: Any, path: str = "embeds") -> list[Problem]:
     if not isinstance(embeds, list):
         return [Problem(path, "LIST_TYPE_CONVERT", "Must be an array.")]
     if len(embeds) > EMBEDS_MAX:
-        out.append(
-            Problem(path, "BASE_TYPE_MAX_LENGTH", f"Must be {EMBEDS_MAX} or fewer in length.")
-        )
+        out.append(Problem(path, "BASE_TYPE_MAX_LENGTH", f"Must be {EMBEDS_MAX} or fewer in length."))
     total = 0
     for i, e in enumerate(embeds):
         p = f"{path}.{i}"
@@ -169,16 +165,12 @@ def validate_embeds(embeds: Any, path: str = "embeds") -> list[Problem]:
         footer = e.get("footer")
         if footer is not None:
             if _blank(footer.get("text")):
-                out.append(
-                    Problem(f"{p}.footer.text", "BASE_TYPE_REQUIRED", "This field is required")
-                )
+                out.append(Problem(f"{p}.footer.text", "BASE_TYPE_REQUIRED", "This field is required"))
             _max_len(out, f"{p}.footer.text", footer.get("text"), EMBED_FOOTER_MAX)
         author = e.get("author")
         if author is not None:
             if _blank(author.get("name")):
-                out.append(
-                    Problem(f"{p}.author.name", "BASE_TYPE_REQUIRED", "This field is required")
-                )
+                out.append(Problem(f"{p}.author.name", "BASE_TYPE_REQUIRED", "This field is required"))
             _max_len(out, f"{p}.author.name", author.get("name"), EMBED_AUTHOR_MAX)
         color = e.get("color")
         if color is not None and (not isinstance(color, int) or not 0 <= color <= 0xFFFFFF):
@@ -234,9 +226,7 @@ def custom_ids(components: Any) -> list[str]:
     return [c["custom_id"] for c in iter_components(components) if "custom_id" in c]
 
 
-def _check_custom_id(
-    out: list[Problem], path: str, comp: Mapping[str, Any], seen: set[str]
-) -> None:
+def _check_custom_id(out: list[Problem], path: str, comp: Mapping[str, Any], seen: set[str]) -> None:
     cid = comp.get("custom_id")
     if cid is None:
         out.append(Problem(f"{path}.custom_id", "BASE_TYPE_REQUIRED", "This field is required"))
@@ -257,9 +247,7 @@ def _check_button(out: list[Problem], path: str, b: Mapping[str, Any], seen: set
     style = b.get("style")
     if style not in (1, 2, 3, 4, 5, 6):
         out.append(
-            Problem(
-                f"{path}.style", "BASE_TYPE_CHOICES", f"Value must be one of (1..6), got {style!r}."
-            )
+            Problem(f"{path}.style", "BASE_TYPE_CHOICES", f"Value must be one of (1..6), got {style!r}.")
         )
         return
     _max_len(out, f"{path}.label", b.get("label"), BUTTON_LABEL_MAX)
@@ -367,9 +355,7 @@ def _check_select(
             )
 
 
-def validate_components(
-    components: Any, *, v2: bool = False, path: str = "components"
-) -> list[Problem]:
+def validate_components(components: Any, *, v2: bool = False, path: str = "components") -> list[Problem]:
     """Message components (not modals)."""
     out: list[Problem] = []
     if components is None:
@@ -380,9 +366,7 @@ def validate_components(
     if not v2:
         if len(components) > ACTION_ROWS_MAX:
             out.append(
-                Problem(
-                    path, "BASE_TYPE_MAX_LENGTH", f"Must be {ACTION_ROWS_MAX} or fewer in length."
-                )
+                Problem(path, "BASE_TYPE_MAX_LENGTH", f"Must be {ACTION_ROWS_MAX} or fewer in length.")
             )
         for i, row in enumerate(components):
             rp = f"{path}.{i}"
@@ -415,9 +399,7 @@ def validate_components(
         if c.get("type") == 10:
             text_total += len(c.get("content") or "")
         if c.get("type") == TEXT_INPUT:
-            out.append(
-                Problem(path, "COMPONENT_TYPE_INVALID", "Text inputs are only allowed in modals")
-            )
+            out.append(Problem(path, "COMPONENT_TYPE_INVALID", "Text inputs are only allowed in modals"))
     if count > V2_COMPONENTS_MAX:
         out.append(
             Problem(
@@ -449,11 +431,7 @@ def validate_components(
 def _check_row(out: list[Problem], rp: str, row: Mapping[str, Any], seen: set[str]) -> None:
     inner = row.get("components")
     if not isinstance(inner, list) or not inner:
-        out.append(
-            Problem(
-                f"{rp}.components", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 5 in length."
-            )
-        )
+        out.append(Problem(f"{rp}.components", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 5 in length."))
         return
     types = [c.get("type") for c in inner if isinstance(c, dict)]
     selects = [t for t in types if t in (STRING_SELECT, *AUTO_SELECTS)]
@@ -495,14 +473,8 @@ def _check_row(out: list[Problem], rp: str, row: Mapping[str, Any], seen: set[st
 
 ALLOWED_FLAGS = {
     "channel": FLAG_SUPPRESS_EMBEDS | FLAG_SUPPRESS_NOTIFICATIONS | FLAG_COMPONENTS_V2,
-    "interaction": FLAG_SUPPRESS_EMBEDS
-    | FLAG_EPHEMERAL
-    | FLAG_SUPPRESS_NOTIFICATIONS
-    | FLAG_COMPONENTS_V2,
-    "edit": FLAG_SUPPRESS_EMBEDS
-    | FLAG_COMPONENTS_V2
-    | FLAG_EPHEMERAL
-    | FLAG_SUPPRESS_NOTIFICATIONS,
+    "interaction": FLAG_SUPPRESS_EMBEDS | FLAG_EPHEMERAL | FLAG_SUPPRESS_NOTIFICATIONS | FLAG_COMPONENTS_V2,
+    "edit": FLAG_SUPPRESS_EMBEDS | FLAG_COMPONENTS_V2 | FLAG_EPHEMERAL | FLAG_SUPPRESS_NOTIFICATIONS,
 }
 
 
@@ -532,9 +504,7 @@ def validate_allowed_mentions(am: Any, path: str = "allowed_mentions") -> list[P
                 )
             )
         if len(am.get(kind) or []) > 100:
-            out.append(
-                Problem(f"{path}.{kind}", "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length.")
-            )
+            out.append(Problem(f"{path}.{kind}", "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length."))
     return out
 
 
@@ -560,11 +530,7 @@ def validate_message(
         flags = 0
     allowed = ALLOWED_FLAGS["edit" if context == "edit" else context]
     if flags & ~allowed:
-        out.append(
-            Problem(
-                "flags", "MESSAGE_FLAGS_INVALID", f"Flags {flags & ~allowed} may not be set here"
-            )
-        )
+        out.append(Problem("flags", "MESSAGE_FLAGS_INVALID", f"Flags {flags & ~allowed} may not be set here"))
     v2 = bool(flags & FLAG_COMPONENTS_V2)
     out += validate_embeds(payload.get("embeds"))
     out += validate_components(payload.get("components"), v2=v2)
@@ -582,9 +548,7 @@ def validate_message(
         _max_len(out, "nonce", nonce, NONCE_MAX)
     poll = payload.get("poll")
     if isinstance(poll, dict):
-        _max_len(
-            out, "poll.question.text", (poll.get("question") or {}).get("text"), POLL_QUESTION_MAX
-        )
+        _max_len(out, "poll.question.text", (poll.get("question") or {}).get("text"), POLL_QUESTION_MAX)
         answers = poll.get("answers") or []
         if len(answers) > POLL_ANSWERS_MAX:
             out.append(
@@ -659,9 +623,7 @@ def validate_modal(data: Any, path: str = "data") -> list[Problem]:
                         )
                     )
                     continue
-                _bad_len(
-                    out, f"{cp}.components.{j}.label", ti.get("label"), 1, TEXT_INPUT_LABEL_MAX
-                )
+                _bad_len(out, f"{cp}.components.{j}.label", ti.get("label"), 1, TEXT_INPUT_LABEL_MAX)
                 _check_text_input(out, f"{cp}.components.{j}", ti, seen)
         elif t == 18:
             _bad_len(out, f"{cp}.label", c.get("label"), 1, TEXT_INPUT_LABEL_MAX)
@@ -721,9 +683,7 @@ def _check_text_input(out: list[Problem], path: str, ti: Mapping[str, Any], seen
         )
     value = ti.get("value")
     if isinstance(value, str) and isinstance(hi, int) and len(value) > hi:
-        out.append(
-            Problem(f"{path}.value", "BASE_TYPE_MAX_LENGTH", f"Must be {hi} or fewer in length.")
-        )
+        out.append(Problem(f"{path}.value", "BASE_TYPE_MAX_LENGTH", f"Must be {hi} or fewer in length."))
 
 
 # ---------------------------------------------------------------------- autocomplete
@@ -759,16 +719,12 @@ def _check_choice(out: list[Problem], path: str, c: Any) -> None:
         _max_len(out, f"{path}.value", value, CHOICE_STRING_VALUE_MAX)
     elif isinstance(value, bool) or not isinstance(value, int | float):
         out.append(
-            Problem(
-                f"{path}.value", "BASE_TYPE_REQUIRED", "Choice value must be a string or a number"
-            )
+            Problem(f"{path}.value", "BASE_TYPE_REQUIRED", "Choice value must be a string or a number")
         )
     for loc, name in (c.get("name_localizations") or {}).items():
         if loc not in LOCALES:
             out.append(
-                Problem(
-                    f"{path}.name_localizations.{loc}", "LOCALE_INVALID", f"Unknown locale {loc!r}"
-                )
+                Problem(f"{path}.name_localizations.{loc}", "LOCALE_INVALID", f"Unknown locale {loc!r}")
             )
         _bad_len(out, f"{path}.name_localizations.{loc}", name, 1, CHOICE_NAME_MAX)
 
@@ -783,9 +739,7 @@ def _check_name(out: list[Problem], path: str, name: Any, *, chat_input: bool) -
     if chat_input:
         if not COMMAND_NAME_RE.match(name):
             out.append(
-                Problem(
-                    path, "APPLICATION_COMMAND_INVALID_NAME", f"Command name is invalid: {name!r}"
-                )
+                Problem(path, "APPLICATION_COMMAND_INVALID_NAME", f"Command name is invalid: {name!r}")
             )
         elif name != name.lower():
             out.append(
@@ -833,9 +787,7 @@ def _check_options(out: list[Problem], path: str, options: Any, *, depth: int) -
         return
     if len(options) > COMMAND_OPTIONS_MAX:
         out.append(
-            Problem(
-                path, "BASE_TYPE_MAX_LENGTH", f"Must be {COMMAND_OPTIONS_MAX} or fewer in length."
-            )
+            Problem(path, "BASE_TYPE_MAX_LENGTH", f"Must be {COMMAND_OPTIONS_MAX} or fewer in length.")
         )
     names: set[str] = set()
     seen_optional = False
@@ -858,9 +810,7 @@ def _check_options(out: list[Problem], path: str, options: Any, *, depth: int) -
             out.append(Problem(f"{op}.type", "BASE_TYPE_CHOICES", f"Invalid option type {t!r}"))
         _check_name(out, f"{op}.name", o.get("name"), chat_input=True)
         _bad_len(out, f"{op}.description", o.get("description"), 1, COMMAND_DESCRIPTION_MAX)
-        _check_localizations(
-            out, f"{op}.name_localizations", o.get("name_localizations"), names=True
-        )
+        _check_localizations(out, f"{op}.name_localizations", o.get("name_localizations"), names=True)
         _check_localizations(
             out, f"{op}.description_localizations", o.get("description_localizations"), names=False
         )

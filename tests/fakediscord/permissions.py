@@ -72,18 +72,11 @@ for _p in Perm:
     ALL_PERMISSIONS |= int(_p)
 
 DEFAULT_EVERYONE: int = int(
-    Perm.VIEW_CHANNEL
-    | Perm.SEND_MESSAGES
-    | Perm.READ_MESSAGE_HISTORY
-    | Perm.USE_APPLICATION_COMMANDS
+    Perm.VIEW_CHANNEL | Perm.SEND_MESSAGES | Perm.READ_MESSAGE_HISTORY | Perm.USE_APPLICATION_COMMANDS
 )
 
 BOT_ROLE_DEFAULT: int = int(
-    Perm.SEND_MESSAGES
-    | Perm.EMBED_LINKS
-    | Perm.VIEW_CHANNEL
-    | Perm.MANAGE_ROLES
-    | Perm.READ_MESSAGE_HISTORY
+    Perm.SEND_MESSAGES | Perm.EMBED_LINKS | Perm.VIEW_CHANNEL | Perm.MANAGE_ROLES | Perm.READ_MESSAGE_HISTORY
 )
 
 # Permissions that Discord implicitly denies in a text channel when SEND_MESSAGES is denied.

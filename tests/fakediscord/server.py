@@ -201,9 +201,7 @@ class FakeDiscord:
         from .http_api import build_app
 
         app = build_app(self)
-        self._runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, shutdown_timeout=1.0
-        )
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, backlog=4096)
         await site.start()
@@ -471,9 +469,7 @@ class FakeDiscord:
 
     # ================================================================ messages
 
-    def messages_in(
-        self, channel: FakeChannel | int, *, include_deleted: bool = False
-    ) -> list[FakeMessage]:
+    def messages_in(self, channel: FakeChannel | int, *, include_deleted: bool = False) -> list[FakeMessage]:
         cid = channel if isinstance(channel, int) else channel.id
         msgs = self._channel_messages.get(cid, [])
         return [m for m in msgs if include_deleted or not m.deleted]
@@ -613,13 +609,9 @@ class FakeDiscord:
             attachments=attachments,
         )
         msg.flags = flags
-        default_parse = (
-            DEFAULT_PARSE_INTERACTION if interaction is not None else DEFAULT_PARSE_CHANNEL
-        )
+        default_parse = DEFAULT_PARSE_INTERACTION if interaction is not None else DEFAULT_PARSE_CHANNEL
         msg.pinged = self._compute_pings(msg, data, default_parse=default_parse)
-        self._check_pings(
-            where, msg, interaction.member.id if interaction and interaction.member else None
-        )
+        self._check_pings(where, msg, interaction.member.id if interaction and interaction.member else None)
         self.messages[msg.id] = msg
         if not msg.ephemeral:
             self._channel_messages.setdefault(channel_id, []).append(msg)
@@ -659,9 +651,7 @@ class FakeDiscord:
         msg._edit(data)
         if finish_loading or was_loading:
             msg.flags &= ~limits.FLAG_LOADING
-        default_parse = (
-            DEFAULT_PARSE_INTERACTION if msg.webhook_id is not None else DEFAULT_PARSE_CHANNEL
-        )
+        default_parse = DEFAULT_PARSE_INTERACTION if msg.webhook_id is not None else DEFAULT_PARSE_CHANNEL
         if "content" in data or "allowed_mentions" in data or "components" in data:
             msg.pinged = self._compute_pings(msg, data, default_parse=default_parse)
             invoker = interaction.member.id if interaction and interaction.member else None
@@ -691,9 +681,7 @@ class FakeDiscord:
     def _watch(self, r: InteractionResult, msg_id: int) -> None:
         self._msg_watchers.setdefault(msg_id, set()).add(r)
 
-    def _message_event(
-        self, event: str, msg: FakeMessage, data: dict[str, Any] | None = None
-    ) -> None:
+    def _message_event(self, event: str, msg: FakeMessage, data: dict[str, Any] | None = None) -> None:
         session = self._session_for(msg.guild_id)
         intent = INTENT_GUILD_MESSAGES if msg.guild_id is not None else INTENT_DIRECT_MESSAGES
         if session is None or not session.intents & intent:
@@ -968,9 +956,7 @@ class FakeDiscord:
                 f"no component {custom_id!r} on message {msg.id}; it has {msg.custom_ids()}"
             )
         if comp.get("type") != 2:
-            raise FakeDiscordError(
-                f"component {custom_id!r} is type {comp.get('type')}, not a button"
-            )
+            raise FakeDiscordError(f"component {custom_id!r} is type {comp.get('type')}, not a button")
         if comp.get("disabled"):
             raise FakeDiscordError(f"button {custom_id!r} is disabled")
         if msg.deleted:
@@ -1012,18 +998,14 @@ class FakeDiscord:
             raise FakeDiscordError(f"select {custom_id!r} is disabled")
         lo, hi = comp.get("min_values", 1), comp.get("max_values", 1)
         if not lo <= len(values) <= hi:
-            raise FakeDiscordError(
-                f"select {custom_id!r} takes {lo}..{hi} values, got {len(values)}"
-            )
+            raise FakeDiscordError(f"select {custom_id!r} takes {lo}..{hi} values, got {len(values)}")
         channel = self.channels.get(msg.channel_id) or guild.general
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": ctype}
         if ctype == 3:
             allowed = [o.get("value") for o in comp.get("options") or []]
             bad = [v for v in values if v not in allowed]
             if bad:
-                raise FakeDiscordError(
-                    f"select {custom_id!r} has no option(s) {bad}; options are {allowed}"
-                )
+                raise FakeDiscordError(f"select {custom_id!r} has no option(s) {bad}; options are {allowed}")
             data["values"] = list(values)
         else:
             builder = OptionBuilder(self, guild, member, channel)
@@ -1083,9 +1065,7 @@ class FakeDiscord:
                     message = opener.source_message
                 if channel is None and opener.channel_id is not None:
                     channel = self.channels.get(opener.channel_id)
-        channel = (
-            channel or (self.channels.get(message.channel_id) if message else None) or guild.general
-        )
+        channel = channel or (self.channels.get(message.channel_id) if message else None) or guild.general
         data: dict[str, Any] = {
             "custom_id": custom_id,
             "components": modal_submit_components(definition, values),

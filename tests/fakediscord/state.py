@@ -192,9 +192,7 @@ class FakeChannel:
     def guild_id(self) -> int | None:
         return self.guild.id if self.guild is not None else None
 
-    def set_overwrite(
-        self, target: FakeRole | FakeMember, *, allow: int = 0, deny: int = 0
-    ) -> None:
+    def set_overwrite(self, target: FakeRole | FakeMember, *, allow: int = 0, deny: int = 0) -> None:
         """Set a permission overwrite (sends nothing; then call ``guild.update_channel``)."""
         kind = 0 if isinstance(target, FakeRole) else 1
         self.overwrites[target.id] = {"type": kind, "allow": int(allow), "deny": int(deny)}
@@ -238,9 +236,7 @@ class FakeChannel:
 class FakeGuild:
     """A server.  Create with :meth:`FakeDiscord.add_guild`."""
 
-    def __init__(
-        self, fake: FakeDiscord, guild_id: int, name: str, *, locale: str = "en-US"
-    ) -> None:
+    def __init__(self, fake: FakeDiscord, guild_id: int, name: str, *, locale: str = "en-US") -> None:
         self.fake = fake
         self.id = guild_id
         self.name = name
@@ -364,13 +360,9 @@ class FakeGuild:
 
     def _send_role_positions(self) -> None:
         for r in self.roles[1:]:
-            self.fake._guild_event(
-                self, "GUILD_ROLE_UPDATE", {"guild_id": str(self.id), "role": r.payload()}
-            )
+            self.fake._guild_event(self, "GUILD_ROLE_UPDATE", {"guild_id": str(self.id), "role": r.payload()})
 
-    def update_role(
-        self, role: FakeRole, *, permissions: int | None = None, name: str | None = None
-    ) -> None:
+    def update_role(self, role: FakeRole, *, permissions: int | None = None, name: str | None = None) -> None:
         if permissions is not None:
             role.permissions = int(permissions)
         if name is not None:
@@ -391,9 +383,7 @@ class FakeGuild:
     ) -> FakeChannel:
         """A text channel.  The ``bot_can_*`` flags become a member overwrite for the bot, so
         discord.py's ``channel.permissions_for(guild.me)`` agrees with the fake."""
-        ch = FakeChannel(
-            self.fake.snowflakes.next(), self, name, position=len(self.channels), topic=topic
-        )
+        ch = FakeChannel(self.fake.snowflakes.next(), self, name, position=len(self.channels), topic=topic)
         deny = 0
         if not bot_can_send:
             deny |= Perm.SEND_MESSAGES
@@ -457,9 +447,7 @@ class FakeGuild:
             data = member.payload()
             data["guild_id"] = str(self.id)
             is_bot = member.id == self.fake.bot_user_id
-            self.fake._guild_event(
-                self, "GUILD_MEMBER_UPDATE", data, intent=0 if is_bot else 1 << 1
-            )
+            self.fake._guild_event(self, "GUILD_MEMBER_UPDATE", data, intent=0 if is_bot else 1 << 1)
 
     # ------------------------------------------------------------------ payload
 
@@ -668,9 +656,7 @@ class FakeMessage:
             "tts": self.tts,
             "mention_everyone": "everyone" in self.pinged,
             "mentions": list(mentions),
-            "mention_roles": [
-                p.split(":", 1)[1] for p in sorted(self.pinged) if p.startswith("role:")
-            ],
+            "mention_roles": [p.split(":", 1)[1] for p in sorted(self.pinged) if p.startswith("role:")],
             "mention_channels": [],
             "attachments": copy.deepcopy(self.attachments),
             "embeds": copy.deepcopy(self.embeds),

@@ -55,9 +55,7 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
-def json_response(
-    obj: Any, status: int = 200, headers: dict[str, str] | None = None
-) -> web.Response:
+def json_response(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     """A JSON reply whose Content-Type is exactly ``application/json``.
 
     ``aiohttp.web.json_response`` appends ``; charset=utf-8`` and discord.py then treats

@@ -1,0 +1,374 @@
+"""Theory polls as Discord shows them: the poll message, list lines, the leaderboard,
+result cards.  Pure: rows in, embeds and button specs out, every limit applied here
+whatever members typed (markdown and mentions are shown as typed, never acted on).
+Every word comes from the catalog in the language ``t`` is bound to: the member's for
+answers, the server's for what is posted in a channel (the poll message, its buttons,
+result cards).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.i18n import DEFAULT
+from bot.models import TheoryStatus
+from bot.render.text import clip, safe
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from bot.i18n import Texts
+    from bot.models import LeaderboardEntry, MemberVote, Resolution, Tally, Theory
+
+STATUS_COLOUR = {
+    TheoryStatus.OPEN: discord.Colour.green(),
+    TheoryStatus.CLOSED: discord.Colour.dark_grey(),
+    TheoryStatus.RESOLVED: discord.Colour.gold(),
+}
+
+# Budgets: every part under its own limit and the whole embed well under 6,000.
+TITLE_MAX = 256
+DETAILS_MAX = 900
+OPTION_MAX = 150  # an option as shown in the description (after escaping)
+STATUS_MAX = 400
+FOOTER_MAX = 300
+DESCRIPTION_MAX = 4096
+EMBED_TOTAL_MAX = 6000
+BUTTON_LABEL_MAX = 80
+CHOICE_NAME_MAX = 100
+LINE_MAX = 300
+BAR_WIDTH = 10
+
+CUSTOM_ID_PREFIX = "poll"
+RETRACT = "retract"
+# The template the poll buttons' DynamicItem matches (ids are Discord-sized ints).
+CUSTOM_ID_TEMPLATE = rf"{CUSTOM_ID_PREFIX}:(?P<theory>[0-9]{{1,20}}):(?P<option>[0-9]|{RETRACT})"
+BUTTONS_PER_ROW = 5
+
+
+def vote_id(theory_id: int, option: int) -> str:
+    return f"{CUSTOM_ID_PREFIX}:{theory_id}:{option}"
+
+
+def retract_id(theory_id: int) -> str:
+    return f"{CUSTOM_ID_PREFIX}:{theory_id}:{RETRACT}"
+
+
+def votes_text(count: int, t: Texts) -> str:
+    """The count with its noun: "1 vote", "3 votes" (Korean counts have no plural)."""
+    return t("theory.votes_one" if count == 1 else "theory.votes", count=count)
+
+
+def voters_text(count: int, t: Texts) -> str:
+    return t("theory.voters_one" if count == 1 else "theory.voters", count=count)
+
+
+def points_text(points: float) -> str:
+    """4 → "4", 1.3333 → "1.33"."""
+    return f"{points:.2f}".rstrip("0").rstrip(".")
+
+
+def percent(count: int, total: int) -> int:
+    return round(100 * count / total) if total else 0
+
+
+def bar(count: int, total: int) -> str:
+    filled = round(BAR_WIDTH * count / total) if total else 0
+    return "█" * filled + "░" * (BAR_WIDTH - filled)
+
+
+def one_line(text: str) -> str:
+    """Typed text on one line (newlines and runs of spaces become one space)."""
+    return " ".join(text.split())
+
+
+def option_text(theory: Theory, option: int, limit: int = OPTION_MAX) -> str:
+    """An option's label on one line, made safe for markdown ("?" if the theory lacks it)."""
+    options = theory.fields.options
+    return safe(one_line(options[option]), limit) if 0 <= option < len(options) else "?"
+
+
+def jump_url(guild_id: int, channel_id: int, message_id: int) -> str:
+    return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
+
+
+# -- the poll message ---------------------------------------------------------------------
+
+
+def shown_key(theory: Theory, tally: Tally, language: str = DEFAULT) -> str:
+    """What the poll message shows, as a short key: equal keys, equal messages.
+
+    A sealed open poll's key holds only the number of voters, so votes moving between
+    options cause no edit; the store keeps the key of the last edit, and the start-up
+    check re-edits only messages whose key differs from the database's state.  A
+    language other than English is part of the key (English keys are those from before
+    the bot spoke Korean), so a server that changes its language gets its poll messages
+    rewritten at the next start or vote.
+    """
+    if theory.hides_tally:
+        key = f"v1|open|sealed|{tally.total}"
+    else:
+        counts = ",".join(str(n) for n in tally.counts)
+        key = f"v1|{theory.status.value}|{theory.outcome}|{counts}"
+    return key if language == DEFAULT else f"{key}|{language}"
+
+
+def status_line(theory: Theory, t: Texts, now: float | None = None) -> str:
+    if theory.status is TheoryStatus.RESOLVED and theory.outcome is not None:
+        return t("theory.status_resolved", option=option_text(theory, theory.outcome, 200))
+    if theory.status is not TheoryStatus.OPEN:
+        return t("theory.status_closed")
+    closes_at = theory.fields.closes_at
+    if closes_at is None:
+        return t("theory.status_open")
+    if now is not None and closes_at <= now:
+        return t("theory.status_open_overdue")
+    return t("theory.status_open_closes", when=f"<t:{closes_at}:R> (<t:{closes_at}:f>)")
+
+
+def tally_lines(theory: Theory, tally: Tally) -> list[str]:
+    """One block per option: label, then bar, percentage and count."""
+    total = tally.total
+    lines = []
+    for index, count in enumerate(tally.counts):
+        mark = " ✅" if theory.outcome == index else ""
+        lines.append(f"**{index + 1}.** {option_text(theory, index)}{mark}")
+        lines.append(f"`{bar(count, total)}` {percent(count, total)}% · {count}")
+    return lines
+
+
+def poll_description(theory: Theory, tally: Tally, t: Texts, *, resolution: Resolution | None = None) -> str:
+    parts: list[str] = []
+    if theory.fields.details:
+        parts.append(safe(theory.fields.details, DETAILS_MAX))
+    if theory.hides_tally:
+        key = "theory.sealed_one" if tally.total == 1 else "theory.sealed"
+        parts.append(t(key, voters=tally.total))
+    else:
+        parts.append("\n".join(tally_lines(theory, tally)))
+    parts.append(clip(status_line(theory, t), STATUS_MAX))
+    if resolution is not None:
+        parts.append(clip(resolution_line(resolution, t), STATUS_MAX))
+    return clip("\n\n".join(parts), DESCRIPTION_MAX)
+
+
+def resolution_line(resolution: Resolution, t: Texts) -> str:
+    voters = voters_text(resolution.voters, t)
+    if not resolution.right:
+        return t("theory.resolved_nobody", voters=voters)
+    return t(
+        "theory.resolved_scored",
+        right=resolution.right,
+        voters=voters,
+        points=points_text(resolution.points),
+    )
+
+
+def footer(theory: Theory, tally: Tally, t: Texts) -> str:
+    source = theory.fields.source
+    return clip(
+        t(
+            "theory.footer",
+            id=theory.id,
+            source=source.name,  # footers show no markdown and ping nobody
+            certainty=t(f"certainty.{source.certainty.value}"),
+            votes=votes_text(tally.total, t),
+        ),
+        FOOTER_MAX,
+    )
+
+
+def poll_embed(theory: Theory, tally: Tally, t: Texts) -> discord.Embed:
+    """The poll message's embed: title, details, the tally (or the sealed count), status."""
+    embed = discord.Embed(
+        title=safe(theory.fields.title, TITLE_MAX),
+        description=poll_description(theory, tally, t),
+        colour=STATUS_COLOUR[theory.status],
+    )
+    embed.set_footer(text=footer(theory, tally, t))
+    return embed
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonSpec:
+    """A poll button as data; the cog turns these into its DynamicItems."""
+
+    custom_id: str
+    label: str
+    option: int | None  # None: the take-back button
+    row: int
+    style: discord.ButtonStyle
+
+
+def poll_buttons(theory: Theory, t: Texts) -> list[ButtonSpec]:
+    """One button per option and "Take back my vote"; none once the poll is closed.
+
+    Only the labels follow the language: the custom ids stay as they always were, so the
+    buttons of every poll ever posted keep working.
+    """
+    if theory.status is not TheoryStatus.OPEN:
+        return []
+    specs = [
+        ButtonSpec(
+            custom_id=vote_id(theory.id, index),
+            # Button labels show text as typed (no markdown, no mentions); the number keeps
+            # a label that is all spaces or zero-width characters non-empty.
+            label=clip(f"{index + 1}. {label}", BUTTON_LABEL_MAX),
+            option=index,
+            row=index // BUTTONS_PER_ROW,
+            style=discord.ButtonStyle.primary,
+        )
+        for index, label in enumerate(theory.fields.options)
+    ]
+    specs.append(
+        ButtonSpec(
+            custom_id=retract_id(theory.id),
+            label=clip(t("theory.retract"), BUTTON_LABEL_MAX),
+            option=None,
+            row=(len(specs) + BUTTONS_PER_ROW - 1) // BUTTONS_PER_ROW,
+            style=discord.ButtonStyle.secondary,
+        )
+    )
+    return specs
+
+
+def moved_embed(theory: Theory, url: str | None, t: Texts) -> discord.Embed:
+    """What an earlier copy of a poll shows once the poll is posted again."""
+    text = t("theory.moved", url=url) if url else t("theory.moved_no_link")
+    return discord.Embed(
+        title=safe(theory.fields.title, TITLE_MAX),
+        description=text,
+        colour=discord.Colour.light_grey(),
+    )
+
+
+def deleted_embed(t: Texts) -> discord.Embed:
+    return discord.Embed(description=t("theory.deleted_poll"), colour=discord.Colour.light_grey())
+
+
+# -- lists ----------------------------------------------------------------------------------
+
+
+def short_status(theory: Theory, t: Texts) -> str:
+    return t(f"theory.short_{theory.status.value}")
+
+
+def list_line(theory: Theory, tally: Tally, t: Texts) -> str:
+    """``#12`` title: status · votes · leading option (unless sealed)."""
+    total = tally.total
+    bits = [short_status(theory, t), votes_text(total, t)]
+    if theory.status is TheoryStatus.RESOLVED and theory.outcome is not None:
+        bits.append(t("theory.list_came_true", option=option_text(theory, theory.outcome, 60)))
+    elif theory.hides_tally:
+        bits.append(t("theory.list_sealed"))
+    elif not total:
+        bits.append(t("theory.list_no_votes"))
+    elif tally.leading is None:
+        bits.append(t("theory.list_tied"))
+    else:
+        leading = tally.leading
+        bits.append(
+            t(
+                "theory.list_leading",
+                option=option_text(theory, leading, 60),
+                percent=percent(tally.counts[leading], total),
+            )
+        )
+    title = safe(one_line(theory.fields.title), 150)
+    return clip(f"`#{theory.id}` {title}: {' · '.join(bits)}", LINE_MAX)
+
+
+def choice(theory: Theory) -> app_commands.Choice[str]:
+    """An autocomplete choice: the name is plain text (no markdown), the value the id."""
+    name = clip(one_line(f"#{theory.id} {theory.fields.title}"), CHOICE_NAME_MAX)
+    return app_commands.Choice(name=name or f"#{theory.id}", value=str(theory.id))
+
+
+def option_choice(theory: Theory, option: int) -> app_commands.Choice[str]:
+    label = one_line(theory.fields.options[option])
+    return app_commands.Choice(name=clip(f"{option + 1}. {label}", CHOICE_NAME_MAX), value=str(option + 1))
+
+
+def mine_line(vote: MemberVote, t: Texts) -> str:
+    theory = vote.theory
+    if theory.status is TheoryStatus.RESOLVED:
+        score = (
+            t("theory.mine_right", points=points_text(vote.points))
+            if vote.points is not None
+            else t("theory.mine_wrong")
+        )
+    else:
+        score = ""
+    return clip(
+        t(
+            "theory.mine_line",
+            id=theory.id,
+            title=safe(one_line(theory.fields.title), 120),
+            option=option_text(theory, vote.option, 80),
+            status=short_status(theory, t),
+            score=score,
+        ),
+        LINE_MAX,
+    )
+
+
+def leaderboard_line(entry: LeaderboardEntry, t: Texts) -> str:
+    # A user mention inside an embed shows the member's name and never pings.
+    return t(
+        "theory.board_line",
+        rank=entry.rank,
+        member=entry.member_id,
+        points=points_text(entry.points),
+        right=entry.right,
+    )
+
+
+def leaderboard_embed(
+    entries: Sequence[LeaderboardEntry],
+    own: LeaderboardEntry | None,
+    t: Texts,
+    *,
+    who: str | None = None,
+) -> discord.Embed:
+    """The top 10 and the asker's own place (``who`` names the asker on a public post)."""
+    lines = [leaderboard_line(entry, t) for entry in entries[:10]]
+    embed = discord.Embed(
+        title=t("theory.board_title"),
+        description="\n".join(lines) if lines else t("theory.board_empty"),
+        colour=discord.Colour.gold(),
+    )
+    you = (
+        t("theory.board_you_rank", rank=own.rank, points=points_text(own.points), right=own.right)
+        if own is not None
+        else t("theory.board_you_none")
+    )
+    name = safe(who, 200).strip() if who else ""
+    embed.add_field(name=name or t("theory.board_you"), value=you, inline=False)
+    # The whole rule is in /help (help.scoring_text); the footer has the short form.
+    embed.set_footer(text=clip(t("theory.board_footer"), FOOTER_MAX))
+    return embed
+
+
+# -- result cards (the announcement channel) ------------------------------------------------
+
+
+def result_card(
+    theory: Theory, tally: Tally, t: Texts, *, resolution: Resolution | None = None
+) -> discord.Embed:
+    """A short card for the announcement channel when a poll closes or is resolved."""
+    key = "theory.card_resolved" if resolution is not None else "theory.card_closed"
+    description = poll_description(theory, tally, t, resolution=resolution)
+    if theory.channel_id is not None and theory.message_id is not None:
+        url = jump_url(theory.guild_id, theory.channel_id, theory.message_id)
+        description = clip(description, DESCRIPTION_MAX - 200) + "\n\n" + t("theory.card_jump", url=url)
+    embed = discord.Embed(
+        title=clip(t(key, title=safe(theory.fields.title, TITLE_MAX)), TITLE_MAX),
+        description=description,
+        colour=STATUS_COLOUR[theory.status],
+    )
+    embed.set_footer(text=footer(theory, tally, t))
+    return embed

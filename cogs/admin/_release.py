@@ -1,0 +1,376 @@
+"""``/admin news add|edit|remove`` and ``/admin release stage|date``.
+
+Every change is committed (and audited, by the store, in the same transaction) before
+anything is announced: a failed announcement loses nothing, and the admin is told why
+it did not go out.  Removing news and changing the date answer with an Undo button
+that puts back the previous values recorded in the audit trail.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, TypeVar
+
+import discord
+from discord import app_commands
+
+from bot.checks import AdminChecked
+from bot.client import HalfbieBot
+from bot.errors import BadInput, Refused
+from bot.i18n import Texts
+from bot.models import Certainty, NewsFields, NewsItem, SourceRef, Stage
+from bot.render.characters import CERTAINTY_CHOICES
+from bot.render.release import STAGE_CHOICES, stage_label, timestamp
+from bot.render.text import clip, safe
+from bot.store import ChangedSince
+from cogs.release._announce import Announcer, Outcome
+from cogs.release._dates import (
+    parse_link,
+    parse_news_date,
+    parse_premiere,
+    today,
+    zone_names,
+)
+from cogs.release._forms import (
+    DETAILS_MAX,
+    HEADLINE_MAX,
+    SOURCE_MAX,
+    DetailsModal,
+    NewsForm,
+    NewsModal,
+    UndoView,
+)
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+ANSWER_MAX = 1900  # under the 2,000 characters of a message
+
+
+async def reply(interaction: discord.Interaction, text: str, *, view: UndoView | None = None) -> None:
+    """Answer the admin ephemerally, whether or not the interaction was deferred."""
+    text = clip(text, ANSWER_MAX)
+    extra: dict[str, Any] = {} if view is None else {"view": view}
+    if interaction.response.is_done():
+        sent = await interaction.followup.send(text, ephemeral=True, wait=True, **extra)
+        if view is not None:
+            view.message = sent
+        return
+    await interaction.response.send_message(text, ephemeral=True, **extra)
+    if view is not None:
+        view.message = await interaction.original_response()
+
+
+def announced(outcome: Outcome, t: Texts) -> str:
+    """What became of the announcement, to follow the answer (after a space)."""
+    if outcome.message_id is None:
+        return t("admin_release.not_announced", problem=outcome.problem_text(t))
+    channel = f"<#{outcome.channel_id}>"
+    note = outcome.note_text(t)
+    if note:
+        return t("admin_release.announced_note", channel=channel, note=note)
+    return t("admin_release.announced", channel=channel)
+
+
+def choice(kind: type[E], value: str) -> E:
+    """A choice option's value as its enum; a crafted value gets a clear answer."""
+    try:
+        return kind(value)
+    except ValueError:
+        choices = ", ".join(member.value for member in kind)
+        typed = value.replace("`", "'")[:40]
+        raise BadInput("errors.bad_choice", value=f"`{typed}`", choices=choices) from None
+
+
+def _guild_id(interaction: discord.Interaction[HalfbieBot]) -> int:
+    assert interaction.guild_id is not None  # the /admin group is guild-only
+    return interaction.guild_id
+
+
+def _clean(text: str | None) -> str | None:
+    return text.strip() or None if text else None
+
+
+def _fields(
+    headline: str,
+    certainty: str,
+    source: str,
+    date: str | None,
+    link: str | None,
+    details: str | None,
+    *,
+    now: float,
+    t: Texts,
+    reported_on: str | None = None,
+    key: str | None = None,
+) -> NewsFields:
+    """News fields from what an admin typed; BadInput with an example otherwise."""
+    headline = " ".join(headline.split())
+    if not headline:
+        raise BadInput("admin_release.empty_headline")
+    source = " ".join(source.split())
+    if not source:
+        raise BadInput("admin_release.empty_source")
+    for what, text, limit in (
+        ("headline", headline, HEADLINE_MAX),
+        ("source", source, SOURCE_MAX),
+        ("details", details or "", DETAILS_MAX),
+    ):
+        if len(text) > limit:
+            what = t(f"admin_release.what_{what}")
+            raise BadInput("admin_release.too_long", what=what, length=len(text), limit=limit)
+    happened_on = parse_news_date(date, now=now, t=t) if date and date.strip() else None
+    url = parse_link(link) if link and link.strip() else None
+    return NewsFields(
+        headline=headline,
+        happened_on=happened_on,
+        reported_on=reported_on or today(now),
+        source=SourceRef(name=source, certainty=choice(Certainty, certainty), url=url),
+        details=_clean(details),
+        key=key,
+    )
+
+
+class NewsAdmin(AdminChecked):
+    def __init__(self, bot: HalfbieBot) -> None:
+        super().__init__(name="news", description="Season 2 release news")
+        self.bot = bot
+        self.announcer = Announcer(bot)
+
+    async def _item(self, guild_id: int, value: str) -> NewsItem:
+        text = value.strip().lstrip("#")
+        if not text.isdecimal() or len(text) > 18:
+            raise BadInput("admin_release.bad_item", value=value.replace("`", "'")[:80])
+        item = await self.bot.store.news.get(guild_id, int(text))
+        if item is None:
+            raise BadInput("admin_release.gone_item", id=int(text))
+        return item
+
+    async def _choices(
+        self, interaction: discord.Interaction[HalfbieBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        await self.bot.ensure_seeded(interaction.guild_id)
+        items = await self.bot.store.news.find(interaction.guild_id, str(current or "")[:100])
+        t = await self.bot.texts(interaction)
+        return [item.choice(t) for item in items]
+
+    @app_commands.command(name="add", description="Add release news and announce it")
+    @app_commands.describe(
+        headline="What happened",
+        certainty="How sure it is",
+        source="Who says so",
+        date="Day it happened: YYYY-MM-DD",
+        link="Link to the source",
+        details="Write longer details in a form",
+    )
+    @app_commands.choices(certainty=CERTAINTY_CHOICES)
+    async def add(
+        self,
+        interaction: discord.Interaction[HalfbieBot],
+        headline: app_commands.Range[str, 1, 200],
+        certainty: str,
+        source: app_commands.Range[str, 1, 100],
+        date: app_commands.Range[str, 1, 20] | None = None,
+        link: app_commands.Range[str, 1, 300] | None = None,
+        details: bool = False,
+    ) -> None:
+        now = self.bot.clock.now()
+        t = await self.bot.texts(interaction)
+        fields = _fields(headline, certainty, source, date, link, None, now=now, t=t)
+
+        async def save(modal_interaction: discord.Interaction, text: str | None) -> None:
+            guild_id = _guild_id(interaction)
+            await self.bot.ensure_seeded(guild_id)
+            full = NewsFields(
+                headline=fields.headline,
+                happened_on=fields.happened_on,
+                reported_on=fields.reported_on,
+                source=fields.source,
+                details=_clean(text),
+            )
+            item = await self.bot.store.news.add(guild_id, modal_interaction.user.id, full)
+            # Posting may wait on Discord's rate limits: answer within 3 s by deferring first.
+            await modal_interaction.response.defer(ephemeral=True, thinking=True)
+            outcome = await self.announcer.post(guild_id, item.announcement, what="news")
+            answer = t("admin_release.added", id=item.id, line=item.line(t))
+            await reply(modal_interaction, f"{answer} {announced(outcome, t)}")
+
+        if details:
+            await interaction.response.send_modal(DetailsModal(save, t))
+        else:
+            await save(interaction, None)
+
+    @app_commands.command(name="edit", description="Correct release news in a form")
+    @app_commands.describe(
+        item="The news item",
+        certainty="New certainty (else unchanged)",
+    )
+    @app_commands.choices(certainty=CERTAINTY_CHOICES)
+    async def edit(
+        self,
+        interaction: discord.Interaction[HalfbieBot],
+        item: app_commands.Range[str, 1, 100],
+        certainty: str | None = None,
+    ) -> None:
+        guild_id = _guild_id(interaction)
+        if certainty is not None:
+            choice(Certainty, certainty)
+        await self.bot.ensure_seeded(guild_id)
+        current = await self._item(guild_id, item)
+        t = await self.bot.texts(interaction)
+
+        async def save(modal_interaction: discord.Interaction, form: NewsForm) -> None:
+            fields = _fields(
+                form.headline,
+                certainty or current.fields.source.certainty.value,
+                form.source,
+                form.date,
+                form.link,
+                form.details,
+                now=self.bot.clock.now(),
+                t=t,
+                reported_on=current.fields.reported_on,
+                key=current.fields.key,
+            )
+            saved = await self.bot.store.news.update(guild_id, modal_interaction.user.id, current.id, fields)
+            if saved == current:
+                answer = t("admin_release.unchanged", id=current.id)
+            else:
+                answer = t("admin_release.edited", id=saved.id, line=saved.line(t))
+                answer += " " + t("admin_release.no_announcement")
+            await reply(modal_interaction, answer)
+
+        title = t("admin_release.edit_title", id=current.id)
+        await interaction.response.send_modal(NewsModal(title, current.fields, save, t))
+
+    @app_commands.command(name="remove", description="Remove release news")
+    @app_commands.describe(item="The news item")
+    async def remove(
+        self, interaction: discord.Interaction[HalfbieBot], item: app_commands.Range[str, 1, 100]
+    ) -> None:
+        guild_id = _guild_id(interaction)
+        await self.bot.ensure_seeded(guild_id)
+        target = await self._item(guild_id, item)
+        removed = await self.bot.store.news.remove(guild_id, interaction.user.id, target.id)
+        t = await self.bot.texts(interaction)
+        answer = t("admin_release.removed", id=removed.id, headline=safe(removed.fields.headline, 200))
+        if await self.bot.store.news.count(guild_id) == 0:
+            answer += " " + t("admin_release.removed_last")
+
+        async def undo(click: discord.Interaction) -> str:
+            restored = await self.bot.store.news.restore(guild_id, click.user.id, removed.id)
+            return clip(t("admin_release.restored", id=restored.id, line=restored.line(t)), ANSWER_MAX)
+
+        await reply(interaction, answer, view=UndoView(interaction.user.id, undo, t))
+
+    edit.autocomplete("item")(_choices)
+    remove.autocomplete("item")(_choices)
+
+
+class ReleaseAdmin(AdminChecked):
+    def __init__(self, bot: HalfbieBot) -> None:
+        super().__init__(name="release", description="Season 2's stage and premiere date")
+        self.bot = bot
+        self.announcer = Announcer(bot)
+
+    @app_commands.command(name="stage", description="Set and announce the stage")
+    @app_commands.describe(stage="Where Season 2 stands")
+    @app_commands.choices(stage=STAGE_CHOICES)
+    async def stage(self, interaction: discord.Interaction[HalfbieBot], stage: str) -> None:
+        guild_id = _guild_id(interaction)
+        wanted = choice(Stage, stage)
+        await self.bot.ensure_seeded(guild_id)
+        change = await self.bot.store.release.change_stage(guild_id, interaction.user.id, wanted)
+        new = change.release.stage
+        t = await self.bot.texts(interaction)
+        if change.entry_id is None:
+            answer = t("admin_release.stage_same", stage=stage_label(new, t))
+        else:
+            old = Stage(str(change.old.get("stage", new)))
+            release = change.release
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            outcome = await self.announcer.post(
+                guild_id, lambda server: release.stage_announcement(old, server), what="stage change"
+            )
+            answer = t("admin_release.stage_set", stage=stage_label(new, t), old=stage_label(old, t))
+            answer += " " + announced(outcome, t)
+        await reply(interaction, answer)
+
+    @app_commands.command(name="date", description="Set or clear the official premiere date")
+    @app_commands.describe(
+        date="Day: YYYY-MM-DD",
+        time="Time: HH:MM (else 00:00)",
+        timezone="Time zone (else UTC)",
+        clear="Remove the date",
+    )
+    async def date(
+        self,
+        interaction: discord.Interaction[HalfbieBot],
+        date: app_commands.Range[str, 1, 30] | None = None,
+        time: app_commands.Range[str, 1, 20] | None = None,
+        timezone: app_commands.Range[str, 1, 60] | None = None,
+        clear: bool = False,
+    ) -> None:
+        guild_id = _guild_id(interaction)
+        date = date.strip() if date and date.strip() else None
+        if clear and date:
+            raise BadInput("admin_release.date_both")
+        if not clear and not date:
+            raise BadInput("admin_release.date_need")
+        t = await self.bot.texts(interaction)
+        premiere = (
+            None
+            if clear or date is None
+            else parse_premiere(date, time, timezone, now=self.bot.clock.now(), t=t)
+        )
+        await self.bot.ensure_seeded(guild_id)
+        change = await self.bot.store.release.change_premiere(
+            guild_id, interaction.user.id, None if premiere is None else premiere.at
+        )
+        release = change.release
+        old_at = change.old.get("premiere_at")
+        old = int(old_at) if isinstance(old_at, int) else None
+        if change.entry_id is None:
+            if release.premiere_at is None:
+                answer = t("admin_release.date_none")
+            else:
+                answer = t("admin_release.date_same", full=timestamp(release.premiere_at, "F"))
+            await reply(interaction, answer)
+            return
+        if premiere is None:
+            was = timestamp(old, "F") if old is not None else t("config.none")
+            answer = t("admin_release.date_cleared", old=was)
+        else:
+            answer = t(
+                "admin_release.date_set",
+                full=timestamp(premiere.at, "F"),
+                relative=timestamp(premiere.at, "R"),
+                typed=premiere.typed,
+            )
+            if release.stage is not Stage.DATED and release.stage is not Stage.RELEASED:
+                answer += " " + t("admin_release.stage_hint", stage=stage_label(release.stage, t))
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            outcome = await self.announcer.post(
+                guild_id, lambda server: release.date_announcement(old, server), what="premiere date"
+            )
+            answer += " " + announced(outcome, t)
+        entry_id = change.entry_id
+
+        async def undo(click: discord.Interaction) -> str:
+            try:
+                undone = await self.bot.store.release.undo(guild_id, click.user.id, entry_id)
+            except ChangedSince:
+                raise Refused("admin_release.undo_changed") from None
+            at = undone.release.premiere_at
+            what = t("admin_release.date_undone_none") if at is None else timestamp(at, "F")
+            return t("admin_release.date_undone", what=what)
+
+        await reply(interaction, answer, view=UndoView(interaction.user.id, undo, t))
+
+    @date.autocomplete("timezone")
+    async def _zones(
+        self, interaction: discord.Interaction[HalfbieBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=z, value=z) for z in zone_names(str(current or ""))]

@@ -1,0 +1,138 @@
+"""``/admin theory close|resolve|delete``.
+
+Descriptions are in English here (the Translator gives them their Korean); the answers
+come from the catalog (``admin_theory.*``) in the admin's language.
+"""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+
+from bot.checks import AdminChecked, require_admin
+from bot.client import HalfbieBot
+from bot.errors import BadInput, NotFound
+from bot.models import TheoryStatus
+from bot.render.text import safe
+from bot.render.theories import option_choice, resolution_line, votes_text
+from cogs.theories._input import CONFIRMED, DEBUNKED, is_default, parse_outcome
+from cogs.theories._polls import service
+from cogs.theories._views import ConfirmDelete
+
+OPEN = frozenset({TheoryStatus.OPEN})
+RESOLVABLE = frozenset(TheoryStatus)
+
+
+class TheoryAdmin(AdminChecked):
+    def __init__(self, bot: HalfbieBot) -> None:
+        super().__init__(name="theory", description="Close, resolve and delete fan-theory polls")
+        self.bot = bot
+
+    @app_commands.command(
+        name="close", description="Close a poll now: no more votes; the final result shows on its message"
+    )
+    @app_commands.describe(theory="The theory (type to search)")
+    async def close(self, interaction: discord.Interaction[HalfbieBot], theory: str) -> None:
+        assert interaction.guild_id is not None
+        polls = service(self.bot)
+        found = await polls.find(interaction.guild_id, theory)
+        closed = await polls.close(interaction.guild_id, interaction.user.id, found.id)
+        t = await self.bot.texts(interaction)
+        await interaction.response.send_message(
+            t("admin_theory.closed", title=safe(closed.fields.title, 200)), ephemeral=True
+        )
+
+    @close.autocomplete("theory")
+    async def close_autocomplete(
+        self, interaction: discord.Interaction[HalfbieBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await service(self.bot).choices(interaction.guild_id, current, OPEN)
+
+    @app_commands.command(
+        name="resolve", description="Mark the option that came true and score the members who predicted it"
+    )
+    @app_commands.describe(
+        theory="The theory (type to search)",
+        outcome="The option that came true (for Agree/Disagree polls: confirmed or debunked)",
+    )
+    async def resolve(self, interaction: discord.Interaction[HalfbieBot], theory: str, outcome: str) -> None:
+        assert interaction.guild_id is not None
+        polls = service(self.bot)
+        found = await polls.find(interaction.guild_id, theory)
+        option = parse_outcome(found, outcome)
+        resolution = await polls.resolve(interaction.guild_id, interaction.user.id, found.id, option)
+        options = resolution.theory.fields.options
+        t = await self.bot.texts(interaction)
+        text = t(
+            "admin_theory.resolved",
+            title=safe(found.fields.title, 200),
+            option=safe(options[option], 100),
+            scores=resolution_line(resolution, t),
+        )
+        previous = resolution.previous_outcome
+        if previous is not None and previous != option and 0 <= previous < len(options):
+            text += t("admin_theory.corrected", previous=safe(options[previous], 100))
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @resolve.autocomplete("theory")
+    async def resolve_theory_autocomplete(
+        self, interaction: discord.Interaction[HalfbieBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await service(self.bot).choices(interaction.guild_id, current, RESOLVABLE)
+
+    @resolve.autocomplete("outcome")
+    async def resolve_outcome_autocomplete(
+        self, interaction: discord.Interaction[HalfbieBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        chosen = getattr(interaction.namespace, "theory", None)
+        if interaction.guild_id is None or not isinstance(chosen, str) or not chosen:
+            return []
+        try:
+            theory = await service(self.bot).find(interaction.guild_id, chosen)
+        except (NotFound, BadInput):
+            return []
+        choices = [option_choice(theory, index) for index in range(len(theory.fields.options))]
+        if is_default(theory):
+            t = await self.bot.texts(interaction)
+            for index, key in ((0, CONFIRMED), (1, DEBUNKED)):
+                label = t(f"admin_theory.choice_{key}", label=theory.fields.options[index])
+                choices[index] = app_commands.Choice(name=label[:100], value=str(index + 1))
+        folded = current.strip().casefold()
+        return [c for c in choices if folded in c.name.casefold() or folded == c.value][:25]
+
+    @app_commands.command(
+        name="delete", description="Delete a theory and its votes for good (after a confirmation)"
+    )
+    @app_commands.describe(theory="The theory (type to search)")
+    async def delete(self, interaction: discord.Interaction[HalfbieBot], theory: str) -> None:
+        assert interaction.guild_id is not None
+        guild_id = interaction.guild_id
+        polls = service(self.bot)
+        found = await polls.find(guild_id, theory)
+        votes = (await self.bot.store.theories.tally(guild_id, found.id)).total
+        title = safe(found.fields.title, 200)
+        t = await self.bot.texts(interaction)
+
+        async def confirmed(click: discord.Interaction[HalfbieBot]) -> None:
+            await require_admin(click)  # permissions may have changed in the meantime
+            await polls.delete(guild_id, click.user.id, found.id)
+            await click.response.edit_message(
+                content=t("admin_theory.deleted", title=title, id=found.id), view=None
+            )
+
+        async def cancelled(click: discord.Interaction[HalfbieBot]) -> None:
+            await click.response.edit_message(content=t("admin_theory.cancelled"), view=None)
+
+        view = ConfirmDelete(interaction.user.id, confirmed, cancelled, t)
+        await interaction.response.send_message(
+            t("admin_theory.confirm", title=title, id=found.id, votes=votes_text(votes, t)),
+            view=view,
+            ephemeral=True,
+        )
+        view.message = await interaction.original_response()
+
+    @delete.autocomplete("theory")
+    async def delete_autocomplete(
+        self, interaction: discord.Interaction[HalfbieBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await service(self.bot).choices(interaction.guild_id, current)

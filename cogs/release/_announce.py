@@ -1,0 +1,126 @@
+"""Posting to a server's announcement channel, pinging only its news role.
+
+Everything is checked before Discord is asked (a refused request counts toward
+Discord's limit of invalid requests), and every way a post can fail becomes one
+catalog phrase: told to the admin in their language, logged (and kept on a reminder)
+in English.  The content of an announcement is only the role mention the bot builds
+from the server's settings; what admins typed goes into the embed, which never pings.
+The embed is written in the server's language: a channel post has no member whose
+Discord language could apply, so "auto" means English there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import aiohttp
+import discord
+
+from bot.client import HalfbieBot
+from bot.i18n import DEFAULT, Texts, language_for
+from bot.render.release import ping_content
+
+log = logging.getLogger(__name__)
+
+_NEEDED = ("view_channel", "send_messages", "embed_links")
+
+Render = Callable[[Texts], discord.Embed]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one post."""
+
+    message_id: int | None = None  # set when it was posted
+    problem: str | None = None  # why it was not posted: a catalog key (admin_release.*)
+    definite: bool = True  # False: the post may have reached Discord despite the error
+    note: str | None = None  # posted, but something to tell the admin (a catalog key)
+    channel_id: int | None = None
+    error: str | None = None  # Discord's answer, for the problem's text
+
+    @property
+    def posted(self) -> bool:
+        return self.message_id is not None
+
+    def _say(self, key: str | None, t: Texts) -> str | None:
+        if key is None:
+            return None
+        needed = ", ".join(t(f"admin_release.perm_{name}") for name in _NEEDED)
+        return t(key, channel=f"<#{self.channel_id}>", error=self.error, perms=needed)
+
+    def problem_text(self, t: Texts) -> str | None:
+        return self._say(self.problem, t)
+
+    def note_text(self, t: Texts) -> str | None:
+        return self._say(self.note, t)
+
+
+class Announcer:
+    def __init__(self, bot: HalfbieBot) -> None:
+        self.bot = bot
+
+    async def post(self, guild_id: int, render: Render, *, what: str, quiet: bool = False) -> Outcome:
+        """Post ``render(t)`` to the server's announcement channel with its news role pinged,
+        ``t`` in the server's language.
+
+        ``quiet`` logs a failure at INFO (a reminder's retries, already warned about once).
+        """
+        outcome = await self._post(guild_id, render)
+        english = Texts(self.bot.catalog, DEFAULT)
+        if outcome.problem is not None:
+            level = logging.INFO if quiet else logging.WARNING
+            problem = outcome.problem_text(english)
+            log.log(level, "Did not post the %s in server %d: %s", what, guild_id, problem)
+        elif outcome.note is not None:
+            log.info("Posted the %s in server %d, but %s", what, guild_id, outcome.note_text(english))
+        return outcome
+
+    async def _post(self, guild_id: int, render: Render) -> Outcome:
+        settings = await self.bot.store.settings.get(guild_id)
+        if settings.announce_channel_id is None:
+            return Outcome(problem="admin_release.no_channel")
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            return Outcome(problem="admin_release.no_guild")
+        channel = guild.get_channel(settings.announce_channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            return Outcome(problem="admin_release.gone_channel")
+        me = guild.me
+        perms = channel.permissions_for(me)
+        if not all(getattr(perms, name) for name in _NEEDED):
+            return Outcome(problem="admin_release.no_perms", channel_id=channel.id)
+        role: discord.Role | None = None
+        note = None
+        if settings.ping_role_id is not None:
+            role = guild.get_role(settings.ping_role_id)
+            if role is None:
+                note = "admin_release.gone_role"
+            elif not role.mentionable and not perms.mention_everyone:
+                note = "admin_release.quiet_role"
+        allowed = discord.AllowedMentions(
+            everyone=False, users=False, replied_user=False, roles=[role] if role else False
+        )
+        embed = render(Texts(self.bot.catalog, language_for(settings.language, None)))
+        try:
+            message = await channel.send(
+                content=ping_content(role.id if role else None),
+                embed=embed,
+                allowed_mentions=allowed,
+            )
+        except discord.HTTPException as exc:
+            # A 4xx is a refusal: nothing was posted.  A 5xx (after discord.py's retries)
+            # may have been posted anyway.
+            error = f"{exc.status} {exc.text or exc.__class__.__name__}"[:200]
+            if exc.status < 500:
+                return Outcome(problem="admin_release.refused", channel_id=channel.id, error=error)
+            return Outcome(problem="admin_release.failed", definite=False, channel_id=channel.id, error=error)
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            return Outcome(
+                problem="admin_release.failed",
+                definite=False,
+                channel_id=channel.id,
+                error=type(exc).__name__,
+            )
+        return Outcome(message_id=message.id, note=note, channel_id=channel.id)

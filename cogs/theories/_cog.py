@@ -1,0 +1,172 @@
+"""``/theory new|list|show|mine|leaderboard``: fan-theory polls members vote on with
+buttons, scored when Season 2 answers them.
+
+Command descriptions are written here in English; the Translator gives them their
+Korean from ``ko.toml`` (``[commands.text]``).  Every answer comes from the catalog.
+"""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import poll_creator_only
+from bot.client import HalfbieBot
+from bot.errors import Refused
+from bot.i18n import english
+from bot.models import Certainty, SourceRef, TheoryFields, TheoryStatus
+from bot.render.theories import leaderboard_embed, points_text, votes_text
+from bot.ui.paginator import Paginator, line_pages
+
+from ._input import parse_closing, parse_details, parse_options, parse_status, parse_title
+from ._polls import COG_NAME, Polls
+from ._tally import channel_texts
+from ._views import PollButton
+
+LIST_PER_PAGE = 10
+# Slash command choices, in English; the Translator gives them their Korean names.
+STATUS_CHOICES = [
+    app_commands.Choice(name=english()(f"theory.choice_{s.value}"), value=s.value) for s in TheoryStatus
+]
+
+
+def guild_of(interaction: discord.Interaction[HalfbieBot]) -> int:
+    if interaction.guild_id is None:
+        raise Refused("theory.guild_only")
+    return interaction.guild_id
+
+
+class Theories(commands.Cog, name=COG_NAME):
+    theory = app_commands.Group(
+        name="theory",
+        description="Fan-theory polls: vote, see results, and who predicted right",
+        guild_only=True,
+    )
+
+    def __init__(self, bot: HalfbieBot) -> None:
+        self.bot = bot
+        self.polls = Polls(bot)
+
+    async def cog_load(self) -> None:
+        # Runs inside setup_hook: the buttons of every poll ever posted work from the
+        # first interaction on, and the loop closes what came due while the bot was down.
+        self.bot.add_dynamic_items(PollButton)
+        if getattr(self.bot, "store", None) is not None:  # not when only the tree is inspected
+            self.polls.start()
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(PollButton)
+        await self.polls.stop()
+
+    @commands.Cog.listener()
+    async def on_member_data_deleted(self, guild_id: int, member_id: int, theory_ids: list[int]) -> None:
+        """/privacy deleted a member's votes: the polls they voted on show their new tallies."""
+        for theory_id in theory_ids:
+            self.polls.refresher.mark(guild_id, theory_id)
+
+    # -- members ----------------------------------------------------------------------------
+
+    @theory.command(name="new", description="Start a fan-theory poll in this channel")
+    @app_commands.describe(
+        title="The theory, e.g. Cheong-san is immune",
+        details="More about it: where it comes from, what it would mean",
+        options="2 to 10 options separated by | (default: Agree | Disagree | Not sure)",
+        closes="When voting ends: a duration (3d, 12h, 1d 6h) or a UTC time (2026-12-24 18:00)",
+        sealed="Hide the results until the poll closes (only the number of voters shows)",
+    )
+    @poll_creator_only()
+    async def new(
+        self,
+        interaction: discord.Interaction[HalfbieBot],
+        title: app_commands.Range[str, 1, 200],
+        details: app_commands.Range[str, 1, 1000] | None = None,
+        options: app_commands.Range[str, 1, 1000] | None = None,
+        closes: app_commands.Range[str, 1, 40] | None = None,
+        sealed: bool = False,
+    ) -> None:
+        guild_id = guild_of(interaction)
+        # The source is stored with the theory and shown on its poll message: the
+        # server's language, like the message.
+        proposed = (await channel_texts(self.bot, guild_id))("theory.new_source")
+        fields = TheoryFields(
+            title=parse_title(title),
+            options=parse_options(options),
+            source=SourceRef(proposed, Certainty.FAN_THEORY),
+            details=parse_details(details),
+            sealed=sealed,
+            closes_at=parse_closing(closes, self.bot.clock.now()),
+        )
+        await self.bot.ensure_seeded(guild_id)
+        theory = await self.bot.store.theories.create(guild_id, interaction.user.id, fields)
+        if fields.closes_at is not None:
+            self.polls.wake()
+        await self.polls.post(interaction, theory)
+
+    @theory.command(name="list", description="Every theory here: status, votes and the leading option")
+    @app_commands.describe(status="Only theories with this status")
+    @app_commands.choices(status=STATUS_CHOICES)
+    async def list_(self, interaction: discord.Interaction[HalfbieBot], status: str | None = None) -> None:
+        guild_id = guild_of(interaction)
+        await self.bot.ensure_seeded(guild_id)
+        store = self.bot.store.theories
+        wanted = parse_status(status)
+        theories = await store.list(guild_id, wanted)
+        tallies = await store.tallies(guild_id)
+        t = await self.bot.texts(interaction)
+        lines = [theory.list_line(tallies[theory.id], t) for theory in theories if theory.id in tallies]
+        pages = line_pages(
+            t("theory.list_title"),
+            lines,
+            t,
+            per_page=LIST_PER_PAGE,
+            colour=discord.Colour.dark_red(),
+            empty=t("theory.list_empty"),
+        )
+        await Paginator(interaction.user.id, pages).send(interaction, ephemeral=True)
+
+    @theory.command(name="show", description="Post a theory's poll here (again), with its buttons")
+    @app_commands.describe(theory="The theory (type to search)")
+    async def show(self, interaction: discord.Interaction[HalfbieBot], theory: str) -> None:
+        guild_id = guild_of(interaction)
+        found = await self.polls.find(guild_id, theory)
+        await self.polls.post(interaction, found)
+
+    @show.autocomplete("theory")
+    async def show_autocomplete(
+        self, interaction: discord.Interaction[HalfbieBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self.polls.choices(interaction.guild_id, current)
+
+    @theory.command(name="mine", description="Your votes on this server's theories (only you see them)")
+    async def mine(self, interaction: discord.Interaction[HalfbieBot]) -> None:
+        guild_id = guild_of(interaction)
+        await self.bot.ensure_seeded(guild_id)
+        votes = await self.bot.store.theories.votes_with_theories(guild_id, interaction.user.id)
+        t = await self.bot.texts(interaction)
+        points = sum(v.points or 0.0 for v in votes)
+        footer = t("theory.mine_total", points=points_text(points), votes=votes_text(len(votes), t))
+        pages = line_pages(
+            t("theory.mine_title"),
+            [vote.line(t) for vote in votes],
+            t,
+            per_page=LIST_PER_PAGE,
+            colour=discord.Colour.dark_red(),
+            empty=t("theory.mine_empty"),
+            footer=f"{footer} · {t('theory.mine_footer')}",
+        )
+        await Paginator(interaction.user.id, pages).send(interaction, ephemeral=True)
+
+    @theory.command(name="leaderboard", description="Who predicted right: the top 10 and your rank")
+    @app_commands.describe(public="Post it for everyone in the channel (default: only you see it)")
+    async def leaderboard(self, interaction: discord.Interaction[HalfbieBot], public: bool = False) -> None:
+        guild_id = guild_of(interaction)
+        await self.bot.ensure_seeded(guild_id)
+        store = self.bot.store.theories
+        entries = await store.leaderboard(guild_id, 10)
+        own = await store.rank_of(guild_id, interaction.user.id)
+        t = await self.bot.texts(interaction)
+        await interaction.response.send_message(
+            embed=leaderboard_embed(entries, own, t, who=interaction.user.display_name if public else None),
+            ephemeral=not public,
+        )

@@ -1,0 +1,174 @@
+"""What members and admins type for polls, read strictly: options, closing times,
+theory references (autocomplete values arrive as raw strings) and outcomes.
+
+Pure: a mistake raises a :mod:`bot.errors` class with a catalog key (``theory.*``,
+``admin_theory.*``), answered in the member's language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+
+from bot.canon import DEFAULT_OPTIONS
+from bot.errors import BadInput, NotFound
+from bot.models import Theory, TheoryStatus
+
+OPTION_MAX = 80  # a button label holds 80 characters; the number goes in front
+OPTIONS_MIN, OPTIONS_MAX = 2, 10
+SEPARATOR = "|"
+MIN_OPEN = 5 * 60  # seconds
+MAX_OPEN = 366 * 86400
+CONFIRMED, DEBUNKED = "confirmed", "debunked"
+
+_UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "min": 60}
+_DURATION = re.compile(r"^\s*(?:(\d{1,4})\s*(w|d|h|min|m)\s*)+$", re.IGNORECASE)
+_PART = re.compile(r"(\d{1,4})\s*(w|d|h|min|m)", re.IGNORECASE)
+_DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
+_THEORY_ID = re.compile(r"^\s*#?(\d{1,19})\b")
+
+
+def parse_options(text: str | None) -> tuple[str, ...]:
+    """``"Yes | No | Maybe"`` → the options; nothing typed → Agree / Disagree / Not sure."""
+    if text is None or not text.strip():
+        return DEFAULT_OPTIONS
+    checked_length(text, "theory.options_too_long", RAW_OPTIONS_MAX)
+    options = tuple(part.strip() for part in text.split(SEPARATOR) if part.strip())
+    if not OPTIONS_MIN <= len(options) <= OPTIONS_MAX:
+        raise BadInput("theory.options_count", count=len(options))
+    seen: set[str] = set()
+    for number, option in enumerate(options, start=1):
+        if len(option) > OPTION_MAX:
+            raise BadInput("theory.option_too_long", number=number, length=len(option), limit=OPTION_MAX)
+        folded = option.casefold()
+        if folded in seen:
+            raise BadInput("theory.options_same", option=option[:OPTION_MAX])
+        seen.add(folded)
+    return options
+
+
+TITLE_MAX, DETAILS_MAX, RAW_OPTIONS_MAX, CLOSES_MAX = 200, 1000, 1000, 40
+
+
+def checked_length(text: str | None, key: str, limit: int) -> str | None:
+    """Discord's client enforces an option's max_length; a crafted request does not.
+
+    ``key`` is the catalog's message for this option (it takes ``length`` and ``limit``).
+    """
+    if text is not None and len(text) > limit:
+        raise BadInput(key, length=len(text), limit=limit)
+    return text
+
+
+def parse_title(text: str) -> str:
+    title = (checked_length(text, "theory.title_too_long", TITLE_MAX) or "").strip()
+    if not title:
+        raise BadInput("theory.title_blank")
+    return title
+
+
+def parse_details(text: str | None) -> str | None:
+    details = checked_length(text, "theory.details_too_long", DETAILS_MAX)
+    return details.strip() if details and details.strip() else None
+
+
+def parse_status(text: str | None) -> TheoryStatus | None:
+    """A status from its fixed choices (a crafted request can send anything)."""
+    if text is None:
+        return None
+    try:
+        return TheoryStatus(text)
+    except ValueError:
+        raise BadInput("theory.status_unknown", text=text[:40]) from None
+
+
+def parse_closing(text: str | None, now: float) -> int | None:
+    """A duration (``3d``, ``1d 6h``, ``90m``) or a UTC date (``2026-12-24 18:00``) →
+    the closing time in Unix seconds; nothing typed → None (open until closed)."""
+    if text is None or not text.strip():
+        return None
+    raw = (checked_length(text, "theory.closes_too_long", CLOSES_MAX) or "").strip()
+    if _DURATION.match(raw):
+        seconds = sum(int(n) * _UNITS[unit.lower()] for n, unit in _PART.findall(raw))
+        closes_at = int(now) + seconds
+    else:
+        closes_at = _parse_date(raw)
+    if closes_at <= now:
+        raise BadInput("theory.closes_past")
+    if closes_at - now < MIN_OPEN:
+        raise BadInput("theory.closes_soon", minutes=MIN_OPEN // 60)
+    if closes_at - now > MAX_OPEN:
+        raise BadInput("theory.closes_far", days=MAX_OPEN // 86400)
+    return closes_at
+
+
+def _parse_date(raw: str) -> int:
+    cleaned = raw.removesuffix("UTC").removesuffix("Z").strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            parsed = dt.datetime.strptime(cleaned, fmt)
+        except ValueError:
+            continue
+        return int(parsed.replace(tzinfo=dt.UTC).timestamp())
+    raise BadInput("theory.closes_bad", text=raw[:60])
+
+
+def theory_id_of(text: str) -> int | None:
+    """``"12"``, ``"#12"`` or an autocomplete name ``"#12 Cheong-san…"`` → 12."""
+    match = _THEORY_ID.match(text)
+    return int(match.group(1)) if match else None
+
+
+def find_theory(theories: Sequence[Theory], text: str) -> Theory:
+    """The theory an option value names: its id (what autocomplete sends), or a title
+    typed without picking (exactly, or as the only one containing it)."""
+    wanted = theory_id_of(text)
+    if wanted is not None:
+        for theory in theories:
+            if theory.id == wanted:
+                return theory
+    folded = " ".join(text.casefold().split())
+    if folded:
+        exact = [t for t in theories if " ".join(t.fields.title.casefold().split()) == folded]
+        if len(exact) == 1:
+            return exact[0]
+        partial = [t for t in theories if folded in t.fields.title.casefold()]
+        if len(partial) == 1:
+            return partial[0]
+        if len(partial) > 1:
+            raise NotFound("theory.theory_ambiguous", text=text[:80])
+    raise NotFound("theory.theory_unknown", text=text[:80])
+
+
+def matching(theories: Sequence[Theory], current: str, limit: int = 25) -> list[Theory]:
+    """Theories for an autocomplete: by id when a number is typed, else by title."""
+    text = current.strip()
+    wanted = theory_id_of(text)
+    if wanted is not None:
+        by_id = [t for t in theories if str(t.id).startswith(str(wanted))]
+        if by_id:
+            return by_id[:limit]
+    folded = text.casefold()
+    return [t for t in theories if folded in t.fields.title.casefold()][:limit]
+
+
+def is_default(theory: Theory) -> bool:
+    return tuple(theory.fields.options) == DEFAULT_OPTIONS
+
+
+def parse_outcome(theory: Theory, text: str) -> int:
+    """The option that came true: its number (what autocomplete sends), its label, or
+    for an Agree / Disagree poll "confirmed" (Agree) or "debunked" (Disagree)."""
+    options = theory.fields.options
+    raw = text.strip()
+    folded = raw.casefold()
+    if is_default(theory) and folded in (CONFIRMED, DEBUNKED):
+        return 0 if folded == CONFIRMED else 1
+    if raw.isdigit() and 1 <= int(raw) <= len(options):
+        return int(raw) - 1
+    labels = [" ".join(o.casefold().split()) for o in options]
+    wanted = " ".join(folded.split())
+    if wanted in labels:
+        return labels.index(wanted)
+    raise BadInput("admin_theory.outcome_unknown", text=raw[:80], count=len(options))

@@ -1,0 +1,103 @@
+"""The poll's buttons (DynamicItems: they work on any poll message, after any restart) and
+the confirmation an admin clicks before a theory is deleted."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.client import HalfbieBot
+from bot.render.theories import CUSTOM_ID_TEMPLATE, RETRACT, poll_buttons, retract_id, vote_id
+from bot.ui.base import OwnedView, guarded
+
+if TYPE_CHECKING:
+    from bot.i18n import Texts
+    from bot.models import Theory
+
+
+class PollButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=CUSTOM_ID_TEMPLATE):
+    """``poll:<theory id>:<option>`` or ``poll:<theory id>:retract``.
+
+    The custom id carries everything a vote needs, so no view is kept in memory and a
+    poll posted months ago works as soon as the bot is up (registered in setup_hook).
+    """
+
+    def __init__(
+        self,
+        theory_id: int,
+        option: int | None,
+        *,
+        label: str | None = None,
+        style: discord.ButtonStyle = discord.ButtonStyle.primary,
+        row: int | None = None,
+    ) -> None:
+        custom_id = retract_id(theory_id) if option is None else vote_id(theory_id, option)
+        super().__init__(discord.ui.Button(label=label, style=style, custom_id=custom_id, row=row))
+        self.theory_id = theory_id
+        self.option = option
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> PollButton:
+        option = match["option"]
+        label = item.label if isinstance(item, discord.ui.Button) else None
+        return cls(int(match["theory"]), None if option == RETRACT else int(option), label=label)
+
+    async def callback(self, interaction: discord.Interaction[HalfbieBot]) -> None:  # type: ignore[override]
+        # discord.py only logs a DynamicItem's errors: guarded answers the member too.
+        await guarded(interaction, self._vote(interaction))
+
+    async def _vote(self, interaction: discord.Interaction[HalfbieBot]) -> None:
+        from ._polls import service  # the service imports this module
+
+        await service(interaction.client).vote(
+            interaction, self.theory_id, self.option, clicked=self.item.label
+        )
+
+
+def poll_view(theory: Theory, t: Texts) -> discord.ui.View | None:
+    """The poll's buttons (labelled in the server's language), or None once it is closed
+    (the edit then removes them)."""
+    specs = poll_buttons(theory, t)
+    if not specs:
+        return None
+    view = discord.ui.View(timeout=None)
+    for spec in specs:
+        view.add_item(PollButton(theory.id, spec.option, label=spec.label, style=spec.style, row=spec.row))
+    return view
+
+
+Confirmed = Callable[[discord.Interaction[HalfbieBot]], Awaitable[None]]
+
+
+class ConfirmDelete(OwnedView):
+    """ "Delete" / "Cancel", for the admin who asked only; nothing happens without a click."""
+
+    def __init__(self, owner_id: int, on_confirm: Confirmed, on_cancel: Confirmed, t: Texts) -> None:
+        super().__init__(owner_id, timeout=300)
+        self._on_confirm = on_confirm
+        self._on_cancel = on_cancel
+        self.confirm.label = t("admin_theory.confirm_delete")
+        self.cancel.label = t("admin_theory.confirm_cancel")
+
+    @discord.ui.button(style=discord.ButtonStyle.danger)
+    async def confirm(
+        self, interaction: discord.Interaction, button: discord.ui.Button[ConfirmDelete]
+    ) -> None:
+        self.stop()
+        await self._on_confirm(interaction)  # type: ignore[arg-type]
+
+    @discord.ui.button(style=discord.ButtonStyle.secondary)
+    async def cancel(
+        self, interaction: discord.Interaction, button: discord.ui.Button[ConfirmDelete]
+    ) -> None:
+        self.stop()
+        await self._on_cancel(interaction)  # type: ignore[arg-type]

@@ -1,0 +1,399 @@
+"""Moving one server's data (export, wipe, import) and backing up the database, through the
+store and through ``python -m bot export|import|backup`` as the host runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import sqlite3
+import sys
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+
+from bot.models import NewsFields, TheoryFields
+from bot.store import Store, TransferError
+from bot.store.transfer import FORMAT, dumps, loads
+from tests.store_fixtures import ARTICLE, FakeClock, character, small_canon
+
+ROOT = Path(__file__).resolve().parent.parent
+GUILD = 1001
+OTHER = 2002
+ADMIN = 7
+
+Snapshot = dict[str, list[tuple[Any, ...]]]
+
+
+def snapshot(db: Path, guild_id: int) -> Snapshot:
+    """Every row of the server, table by table, read with plain sqlite3 (not the code under
+    test): tables with a guild_id column, and theory_options through their theory."""
+    with closing(sqlite3.connect(db)) as conn:
+        names = [
+            str(row[0])
+            for row in conn.execute(
+                "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        out: Snapshot = {}
+        for name in sorted(names):
+            columns = [str(col[1]) for col in conn.execute(f"PRAGMA table_info({name})")]
+            if "guild_id" in columns:
+                sql = f"SELECT * FROM {name} WHERE guild_id = ?"
+            elif name == "theory_options":
+                sql = f"SELECT * FROM {name} WHERE theory_id IN (SELECT id FROM theories WHERE guild_id = ?)"
+            else:
+                continue
+            out[name] = sorted(conn.execute(sql, (guild_id,)).fetchall(), key=repr)
+    return out
+
+
+async def busy_server(store: Store, guild_id: int, *, members: int = 5) -> None:
+    """A server with a row in every table: the seed, admins' edits (audited), settings,
+    news, a new theory, votes, a resolved theory with scores, a removed theory."""
+    await store.guilds.seed(guild_id, small_canon())
+    await store.characters.add(
+        guild_id, ADMIN, character("gwi-nam", "Yoon Gwi-nam", notes='@everyone 한글 "q"')
+    )
+    await store.settings.update(guild_id, ADMIN, spoiler_mode="shown", language="ko", ping_role_id=555)
+    await store.news.add(guild_id, ADMIN, NewsFields("Filming ends", "2024-05-01", "2024-05-02", ARTICLE))
+    extra = await store.theories.create(
+        guild_id, ADMIN, TheoryFields("Su-hyeok lives?", ("Yes", "No", "?"), ARTICLE)
+    )
+    theories = await store.theories.list(guild_id)
+    for member in range(members):
+        for index, theory in enumerate(theories):
+            await store.theories.cast_vote(guild_id, theory.id, 100 + member, (member + index) % 2)
+    await store.theories.close(guild_id, ADMIN, theories[-1].id)
+    await score(store, guild_id, theories[-1].id, [(100 + m, 2.5) for m in range(0, members, 2)])
+    await store.theories.remove(guild_id, ADMIN, extra.id)
+    await store.release.set_premiere(guild_id, ADMIN, 1_800_000_000)
+
+
+async def score(store: Store, guild_id: int, theory_id: int, points: list[tuple[int, float]]) -> None:
+    """Scores as resolving a theory writes them (inserted directly: the store's own tests
+    cover resolving)."""
+
+    async def job(conn: aiosqlite.Connection) -> None:
+        await conn.executemany(
+            "INSERT INTO scores (guild_id, theory_id, member_id, points) VALUES (?, ?, ?, ?)",
+            [(guild_id, theory_id, member, value) for member, value in points],
+        )
+
+    await store.writer.submit(job)
+
+
+async def wipe(store: Store, guild_id: int) -> None:
+    async def job(conn: aiosqlite.Connection) -> None:
+        await conn.execute("DELETE FROM guilds WHERE guild_id = ?", (guild_id,))
+
+    await store.writer.submit(job)
+
+
+# -- the schema -----------------------------------------------------------------------------
+
+
+async def test_server_tables_are_found_from_the_schema_parents_first(store: Store) -> None:
+    schema = await store.transfer.schema()
+    names = [t.name for t in schema.tables]
+    assert names[0] == "guilds"
+    assert "meta" not in names  # the bot's own key/value pairs belong to no server
+    expected = {"guild_settings", "characters", "release", "news", "theories", "theory_options"}
+    assert expected | {"votes", "scores", "audit"} <= set(names)
+    for position, table in enumerate(schema.tables):
+        for fk in table.foreign_keys:
+            assert names.index(fk.parent) < position, (table.name, fk.parent)
+    assert schema.by_name["theory_options"].has_guild_id is False  # found through its theory
+    # Only ids the database hands out may be renumbered; never a server's id or a reference.
+    assert {t.name for t in schema.tables if t.rowid_key} == {"news", "theories", "audit"}
+
+
+# -- export, wipe, import -------------------------------------------------------------------
+
+
+async def test_export_wipe_import_round_trips_a_server_exactly(store: Store) -> None:
+    await busy_server(store, GUILD)
+    await busy_server(store, OTHER, members=3)
+    before = snapshot(store.path, GUILD)
+    other = snapshot(store.path, OTHER)
+    for table in ("guilds", "votes", "scores", "audit", "guild_settings", "characters", "news", "theories"):
+        assert before[table], f"the test server has no {table} rows"
+    assert before["theory_options"]
+
+    text = dumps(await store.transfer.export_guild(GUILD))
+    document = json.loads(text)
+    assert document["format"] == FORMAT
+    assert document["version"] == 1
+    assert document["schema_version"] == store.version
+    assert document["guild_id"] == GUILD
+    assert {t: len(rows) for t, rows in document["tables"].items() if t in before} == {
+        t: len(rows) for t, rows in before.items()
+    }
+
+    await wipe(store, GUILD)
+    assert all(not rows for rows in snapshot(store.path, GUILD).values())
+
+    result = await store.transfer.import_guild(loads(text))
+    assert result.guild_id == GUILD
+    assert not result.replaced
+    assert result.renumbered == {}  # same database: every id is free again
+    assert snapshot(store.path, GUILD) == before
+    assert snapshot(store.path, OTHER) == other
+    # and the store reads it as before
+    assert len(await store.theories.list(GUILD)) == len(await store.theories.list(OTHER))
+    assert (await store.settings.get(GUILD)).language == "ko"
+
+
+async def test_a_document_from_an_older_schema_imports_with_the_new_columns_defaulted(
+    store: Store,
+) -> None:
+    await busy_server(store, GUILD)
+    document = await store.transfer.export_guild(GUILD)
+    await wipe(store, GUILD)
+    # As if exported before characters had notes and settings a language (added since).
+    document["schema_version"] = 1
+    for row in document["tables"]["characters"]:
+        del row["notes"]
+    for row in document["tables"]["guild_settings"]:
+        del row["language"]
+    await store.transfer.import_guild(document)
+    assert {c.fields.notes for c in await store.characters.list(GUILD)} == {None}
+    assert (await store.settings.get(GUILD)).language == "auto"
+
+
+async def test_import_refuses_an_existing_server_unless_replace(store: Store) -> None:
+    await busy_server(store, GUILD)
+    document = await store.transfer.export_guild(GUILD)
+    exported = snapshot(store.path, GUILD)
+    theory = (await store.theories.list(GUILD))[0]
+    await store.theories.cast_vote(GUILD, theory.id, 999, 0)  # a change after the export
+    changed = snapshot(store.path, GUILD)
+
+    with pytest.raises(TransferError, match=r"already has data.*--replace"):
+        await store.transfer.import_guild(document)
+    assert snapshot(store.path, GUILD) == changed
+
+    result = await store.transfer.import_guild(document, replace=True)
+    assert result.replaced
+    assert snapshot(store.path, GUILD) == exported
+
+
+async def test_import_refuses_newer_versions_and_foreign_rows_and_is_all_or_nothing(
+    store: Store,
+) -> None:
+    await busy_server(store, GUILD)
+    await busy_server(store, OTHER)
+    document = await store.transfer.export_guild(GUILD)
+    other_theory = (await store.theories.list(OTHER))[0]
+    await wipe(store, GUILD)
+
+    def changed(**edits: Any) -> dict[str, Any]:
+        copy = json.loads(dumps(document))
+        copy.update(edits)
+        return copy
+
+    cases: list[tuple[dict[str, Any], str]] = [
+        (changed(schema_version=store.version + 1), "newer database"),
+        (changed(version=2), "newer Halfbie"),
+        (changed(format="something-else"), "not a Halfbie server export"),
+        (changed(guild_id=OTHER), "exactly server"),
+    ]
+    foreign = changed()
+    foreign["tables"]["characters"][0]["guild_id"] = OTHER
+    cases.append((foreign, "another server"))
+    sneaky = changed()  # an option added to another server's theory
+    sneaky["tables"]["theory_options"].append({"theory_id": other_theory.id, "position": 9, "label": "x"})
+    cases.append((sneaky, "not in the file"))
+    unknown = changed()
+    unknown["tables"]["polls_v9"] = [{"guild_id": GUILD}]
+    cases.append((unknown, "polls_v9"))
+    late = changed()  # breaks a CHECK in the last table: everything before it is undone too
+    late["tables"]["votes"][-1]["option_position"] = 42
+    late["tables"]["theory_options"].append(
+        {"theory_id": late["tables"]["votes"][-1]["theory_id"], "position": 42, "label": "x"}
+    )
+    cases.append((late, "refused its rows"))
+    for bad, message in cases:
+        with pytest.raises(TransferError, match=message):
+            await store.transfer.import_guild(bad)
+        assert all(not rows for rows in snapshot(store.path, GUILD).values()), message
+    with pytest.raises(TransferError, match="not JSON"):
+        loads("{ nope")
+
+
+async def test_import_into_another_database_keeps_the_data_when_ids_are_taken(
+    store: Store, tmp_path: Path
+) -> None:
+    await busy_server(store, GUILD)
+    text = dumps(await store.transfer.export_guild(GUILD))
+    host = await Store.open(tmp_path / "new-host.db", clock=FakeClock())
+    try:
+        await busy_server(host, OTHER)  # ids 1, 2, ... are taken there
+        other = snapshot(host.path, OTHER)
+        result = await host.transfer.import_guild(loads(text))
+        assert set(result.renumbered) == {"news", "theories", "audit"}
+        assert snapshot(host.path, OTHER) == other
+
+        async def view(s: Store) -> list[Any]:
+            theories = await s.theories.list(GUILD)
+            tallies = {t.id: await s.theories.tally(GUILD, t.id) for t in theories}
+            votes = [await s.members.data(GUILD, 100 + m) for m in range(5)]
+            return [
+                [(t.fields, t.status, t.outcome, tallies[t.id].counts) for t in theories],
+                [(len(d.votes), d.points, d.scored) for d in votes],
+                [(n.fields.headline, n.created_by) for n in await s.news.list(GUILD)],
+                [(e.action, e.actor_id) for e in await s.audit.list(GUILD, limit=100)],
+                await s.characters.list(GUILD),
+                await s.settings.get(GUILD),
+            ]
+
+        assert await view(host) == await view(store)
+    finally:
+        await host.close()
+
+
+# -- backup during a burst of votes ---------------------------------------------------------
+
+
+def integrity(path: Path) -> str:
+    with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as conn:
+        return "; ".join(str(row[0]) for row in conn.execute("PRAGMA integrity_check"))
+
+
+def count_votes(path: Path) -> int:
+    with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM votes").fetchone()[0])
+
+
+async def burst(store: Store, voters: int, spread: float) -> list[int | None]:
+    """``voters`` members voting at once, their clicks spread over ``spread`` seconds."""
+    theories = await store.theories.list(GUILD)
+    rng = random.Random(6)
+
+    async def vote(member: int) -> int | None:
+        await asyncio.sleep(rng.random() * spread)
+        theory = theories[member % len(theories)]
+        return await store.theories.cast_vote(GUILD, theory.id, 10_000 + member, member % 2)
+
+    return await asyncio.gather(*(vote(m) for m in range(voters)))
+
+
+async def test_backup_during_a_burst_of_1000_votes_is_sound(store: Store, tmp_path: Path) -> None:
+    await store.guilds.seed(GUILD, small_canon())
+    votes = asyncio.create_task(burst(store, 1000, 0.5))
+    await asyncio.sleep(0.2)
+    batches = store.writer.stats.batches
+    dest = await store.backup(tmp_path / "during.db")
+    assert not votes.done(), "the backup must be taken while the votes are still coming"
+    assert all(v is not None for v in await votes)
+    assert store.writer.stats.batches > batches  # writes committed after the backup began
+    assert integrity(dest) == "ok"
+    copied = count_votes(dest)
+    assert 0 < copied < 1000, copied
+    assert count_votes(store.path) == 1000
+    reopened = await Store.open(dest)
+    try:
+        assert len(await reopened.theories.list(GUILD)) == 2
+    finally:
+        await reopened.close()
+
+
+# -- python -m bot export | import | backup ---------------------------------------------------
+
+
+async def halfbie(db: Path, *args: str) -> tuple[int, str, str]:
+    """Run ``python -m bot`` as the host does, without any token."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "HALFBIE_"))}
+    env["HALFBIE_DB"] = str(db)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+def one_line_error(code: int, err: str, *needles: str) -> None:
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("halfbie: "), err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+async def test_cli_export_import_round_trip_and_one_line_refusals(store: Store, tmp_path: Path) -> None:
+    await busy_server(store, GUILD)
+    await busy_server(store, OTHER)
+    db = store.path
+    before = snapshot(db, GUILD)
+    out = tmp_path / "server.json"
+
+    one_line_error(*(await halfbie(db, "export", "--guild", "abc"))[::2], "--guild", "'abc'")
+    one_line_error(*(await halfbie(db, "export", "--guild", "31337"))[::2], "no server 31337")
+    one_line_error(
+        *(await halfbie(tmp_path / "nothing.db", "export", "--guild", str(GUILD)))[::2], "no file there"
+    )
+    assert not (tmp_path / "nothing.db").exists()  # export never creates a database
+
+    code, stdout, err = await halfbie(db, "export", "--guild", str(GUILD))
+    assert code == 0, err
+    assert json.loads(stdout)["guild_id"] == GUILD  # to stdout, the summary to stderr
+    assert f"exported server {GUILD}" in err
+    code, stdout, err = await halfbie(db, "export", "--guild", str(GUILD), "--out", str(out))
+    assert code == 0, err
+    assert f"to {out}" in stdout
+    one_line_error(
+        *(await halfbie(db, "export", "--guild", str(GUILD), "--out", str(out)))[::2], "already there"
+    )
+
+    one_line_error(*(await halfbie(db, "import", str(tmp_path / "missing.json")))[::2], "no such file")
+    one_line_error(*(await halfbie(db, "import", str(out)))[::2], "already has data", "--replace")
+    newer = json.loads(out.read_text("utf-8"))
+    newer["schema_version"] = store.version + 1
+    (tmp_path / "newer.json").write_text(json.dumps(newer), "utf-8")
+    one_line_error(*(await halfbie(db, "import", str(tmp_path / "newer.json")))[::2], "newer")
+    (tmp_path / "junk.json").write_text("not json", "utf-8")
+    one_line_error(*(await halfbie(db, "import", str(tmp_path / "junk.json")))[::2], "not JSON")
+
+    theory = (await store.theories.list(GUILD))[0]
+    await store.theories.cast_vote(GUILD, theory.id, 4242, 0)  # after the export
+    code, stdout, err = await halfbie(db, "import", str(out), "--replace")
+    assert code == 0, err
+    assert "replaced" in stdout
+    assert snapshot(db, GUILD) == before  # the running store's database, written by another process
+
+    fresh = tmp_path / "fresh.db"  # a new host: the import creates the database
+    code, stdout, err = await halfbie(fresh, "import", str(out))
+    assert code == 0, err
+    assert f"imported server {GUILD}" in stdout
+    assert snapshot(fresh, GUILD) == before
+
+
+async def test_cli_backup_while_votes_pour_in(store: Store, tmp_path: Path) -> None:
+    await store.guilds.seed(GUILD, small_canon())
+    dest = tmp_path / "backup.db"
+    votes = asyncio.create_task(burst(store, 1000, 3.0))
+    code, stdout, err = await halfbie(store.path, "backup", str(dest))
+    assert code == 0, err
+    assert "integrity_check ok" in stdout
+    assert not votes.done(), "the backup must be taken while the votes are still coming"
+    await votes
+    assert integrity(dest) == "ok"
+    assert 0 <= count_votes(dest) < 1000
+    assert count_votes(store.path) == 1000
+
+    one_line_error(*(await halfbie(store.path, "backup", str(dest)))[::2], "already there")
+    one_line_error(
+        *(await halfbie(store.path, "backup", str(tmp_path / "no" / "b.db")))[::2], "does not exist"
+    )
+    one_line_error(
+        *(await halfbie(tmp_path / "none.db", "backup", str(tmp_path / "b2.db")))[::2], "no file there"
+    )
+    assert integrity(dest) == "ok"  # the refused runs left the first backup alone
