@@ -80,8 +80,11 @@ class Entry(Generic[T]):
 
 
 class NameIndex(Generic[T]):
+    RESULTS_KEPT = 512  # autocomplete asks for the same few prefixes over and over
+
     def __init__(self, entries: Iterable[Entry[T]]) -> None:
         self._entries = list(entries)
+        self._results: dict[tuple[str, int], tuple[T, ...]] = {}
 
     @classmethod
     def build(cls, items: Iterable[tuple[T, str, Sequence[str], Sequence[str]]]) -> NameIndex[T]:
@@ -122,8 +125,20 @@ class NameIndex(Generic[T]):
         return best
 
     def search(self, text: str, limit: int = 25) -> list[T]:
-        """Items matching ``text``, best first; every item (by label) when ``text`` is empty."""
+        """Items matching ``text``, best first; every item (by label) when ``text`` is empty.
+
+        The index is immutable, so answers are kept (the last few hundred queries).
+        """
         query = normalize(text)[:100]
+        kept = self._results.get((query, limit))
+        if kept is None:
+            kept = tuple(self._search(query, limit))
+            if len(self._results) >= self.RESULTS_KEPT:
+                del self._results[next(iter(self._results))]
+            self._results[(query, limit)] = kept
+        return list(kept)
+
+    def _search(self, query: str, limit: int) -> list[T]:
         if not query:
             return [e.item for e in sorted(self._entries, key=lambda e: e.label.casefold())][:limit]
         scored = []

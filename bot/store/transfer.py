@@ -548,8 +548,9 @@ class Transfer:
                 counts[table.name] = len(rows)
             return ImportResult(parsed.guild_id, counts, exists, renumbered)
 
+        guild_id = document.get("guild_id")
         try:
-            return await self._db.write(job)
+            return await self._db.write(job, guild_id=guild_id if isinstance(guild_id, int) else None)
         except sqlite3.Error as exc:  # a constraint the document breaks
             raise TransferError(
                 f"the database refused its rows ({' '.join(str(exc).split())}); nothing changed"
