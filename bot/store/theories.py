@@ -337,27 +337,7 @@ class Theories:
         now = self._db.now()
 
         async def job(conn: aiosqlite.Connection) -> Theory:
-            closed = await fetch_value(
-                conn,
-                "UPDATE theories SET status = 'closed' "
-                "WHERE guild_id = ? AND id = ? AND status = 'open' AND removed_at IS NULL "
-                "RETURNING id",
-                (guild_id, theory_id),
-            )
-            if closed is not None:
-                await record(
-                    conn,
-                    guild_id=guild_id,
-                    at=now,
-                    actor_id=actor_id,
-                    action="theory.close",
-                    target=theory_id,
-                    old={"status": "open"},
-                    new={"status": "closed"},
-                )
-            theory = await _read(conn, guild_id, theory_id)
-            if theory is None:
-                raise NotFound("theory", theory_id)
+            theory, _ = await _close(conn, guild_id, theory_id, actor_id, now)
             return theory
 
         return await self._db.write(job)
@@ -491,28 +471,7 @@ class Theories:
         now = self._db.now()
 
         async def job(conn: aiosqlite.Connection) -> tuple[Theory, bool]:
-            closed = await fetch_value(
-                conn,
-                "UPDATE theories SET status = 'closed' "
-                "WHERE guild_id = ? AND id = ? AND status = 'open' AND removed_at IS NULL "
-                "RETURNING id",
-                (guild_id, theory_id),
-            )
-            if closed is not None:
-                await record(
-                    conn,
-                    guild_id=guild_id,
-                    at=now,
-                    actor_id=actor_id,
-                    action="theory.close",
-                    target=theory_id,
-                    old={"status": "open"},
-                    new={"status": "closed"},
-                )
-            theory = await _read(conn, guild_id, theory_id)
-            if theory is None:
-                raise NotFound("theory", theory_id)
-            return theory, closed is not None
+            return await _close(conn, guild_id, theory_id, actor_id, now)
 
         return await self._db.write(job)
 
@@ -709,3 +668,32 @@ def _entry(row: Any) -> LeaderboardEntry:
         points=float(row["total"]),
         right=int(row["hits"]),
     )
+
+
+async def _close(
+    conn: aiosqlite.Connection, guild_id: int, theory_id: int, actor_id: int | None, now: int
+) -> tuple[Theory, bool]:
+    """Inside a job: stop an open poll taking votes (audited); the theory as it is now, and
+    whether this call closed it. NotFound if there is no such theory."""
+    closed = await fetch_value(
+        conn,
+        "UPDATE theories SET status = 'closed' "
+        "WHERE guild_id = ? AND id = ? AND status = 'open' AND removed_at IS NULL "
+        "RETURNING id",
+        (guild_id, theory_id),
+    )
+    if closed is not None:
+        await record(
+            conn,
+            guild_id=guild_id,
+            at=now,
+            actor_id=actor_id,
+            action="theory.close",
+            target=theory_id,
+            old={"status": "open"},
+            new={"status": "closed"},
+        )
+    theory = await _read(conn, guild_id, theory_id)
+    if theory is None:
+        raise NotFound("theory", theory_id)
+    return theory, closed is not None
