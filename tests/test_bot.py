@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable, Iterable
 from contextlib import closing
 from pathlib import Path
 
+import aiosqlite
 import discord
 import pytest
 from discord import app_commands
 
 from bot.client import HalfbieBot, find_extensions
+from bot.models import Canon
 from tests.conftest import BotRunner
 from tests.fakediscord import FakeDiscord, FakeGuild, FakeMember
 
@@ -29,6 +33,19 @@ def counts(db: Path) -> dict[str, int]:
             table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
             for table in ("guilds", "characters", "news", "theories", "theory_options", "release")
         }
+
+
+async def until(check: Callable[[], object]) -> None:
+    """Wait until ``check()`` (or what it returns, if awaitable) is truthy: for what the
+    bot does in tasks of its own."""
+    async with asyncio.timeout(5):
+        while True:
+            result = check()
+            if inspect.isawaitable(result):
+                result = await result
+            if result:
+                return
+            await asyncio.sleep(0.01)
 
 
 def seeded_characters(db: Path, guild_id: int) -> int:
@@ -105,6 +122,143 @@ async def test_server_joined_while_running_is_seeded(
     await fake_discord.barrier()
     await bot.seeding_done()
     assert len(await bot.store.characters.list(other.id)) == len(bot.canon.characters)
+
+
+async def test_three_hundred_servers_at_start_are_seeded_in_a_few_batches(
+    runner: BotRunner, fake_discord: FakeDiscord
+) -> None:
+    guilds = fake_discord.add_guilds(300)
+    bot = await runner.start()  # waits for seeding_done()
+    ids = {guild.id for guild in guilds}
+    assert await bot.store.guilds.seeded(bot.canon.version) == ids
+    assert counts(runner.settings.db_path)["characters"] == 300 * len(bot.canon.characters)
+    # One seed_many job per batch (one job per server before), plus the start's own jobs.
+    assert bot.store.writer.stats.jobs < 30, bot.store.writer.stats
+
+
+async def test_seed_requests_arriving_together_make_one_batch(
+    bot: HalfbieBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batches: list[list[int]] = []
+    seed_many = bot.store.guilds.seed_many
+
+    async def counted(guild_ids: Iterable[int], canon: Canon) -> list[int]:
+        batches.append(list(guild_ids))
+        return await seed_many(batches[-1], canon)
+
+    monkeypatch.setattr(bot.store.guilds, "seed_many", counted)
+    ids = [10**17 + i for i in range(50)]
+    waiting = [asyncio.create_task(bot.ensure_seeded(guild_id)) for guild_id in ids]
+    await asyncio.sleep(0)  # every request is in; the seeder has not run yet
+    waiting[0].cancel()  # a command given up on does not cancel the batch the others wait for
+    await asyncio.gather(*waiting[1:])
+    with pytest.raises(asyncio.CancelledError):
+        await waiting[0]
+    assert sorted(batches[0]) == ids
+    assert len(batches) == 1
+    assert await bot.store.guilds.seeded(bot.canon.version) >= set(ids)
+    await bot.ensure_seeded(ids[0])  # seeded: a set lookup, no batch
+    assert len(batches) == 1
+
+
+@pytest.mark.allow_errors("Could not seed 1 servers")
+async def test_a_failed_seed_is_logged_and_tried_again_at_the_next_request(
+    bot: HalfbieBot, fake_discord: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[list[int]] = []
+    seed_many = bot.store.guilds.seed_many
+
+    async def failing_once(guild_ids: Iterable[int], canon: Canon) -> list[int]:
+        calls.append(list(guild_ids))
+        if len(calls) == 1:
+            raise sqlite3.OperationalError("disk I/O error")
+        return await seed_many(calls[-1], canon)
+
+    monkeypatch.setattr(bot.store.guilds, "seed_many", failing_once)
+    other = fake_discord.add_guild("Second server")
+    await fake_discord.barrier()
+    await bot.seeding_done()
+    assert calls == [[other.id]]
+    assert await bot.store.guilds.needs_seed(other.id, bot.canon.version)  # left un-seeded
+    await bot.ensure_seeded(other.id)  # a command for that server: tried again
+    assert calls == [[other.id], [other.id]]
+    assert not await bot.store.guilds.needs_seed(other.id, bot.canon.version)
+
+
+async def hold_the_writer(bot: HalfbieBot) -> tuple[asyncio.Task[None], asyncio.Event]:
+    """Keep the writer busy in a job until the returned event is set: what is submitted
+    meanwhile waits in its queue, in order."""
+    started, gate = asyncio.Event(), asyncio.Event()
+
+    async def hold(conn: aiosqlite.Connection) -> None:
+        started.set()
+        await gate.wait()
+
+    held = asyncio.create_task(bot.store.writer.submit(hold))
+    await started.wait()
+    return held, gate
+
+
+def record_writes(bot: HalfbieBot, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the server writes, in the order their jobs are handed to the writer."""
+    handed: list[str] = []
+    guilds = bot.store.guilds
+    seed_many, left = guilds.seed_many, guilds.left
+
+    async def seeding(guild_ids: Iterable[int], canon: Canon) -> list[int]:
+        handed.append("seed")
+        return await seed_many(guild_ids, canon)
+
+    async def leaving(guild_id: int) -> None:
+        handed.append("left")
+        await left(guild_id)
+
+    monkeypatch.setattr(guilds, "seed_many", seeding)
+    monkeypatch.setattr(guilds, "left", leaving)
+    return handed
+
+
+async def test_a_server_removed_while_its_seed_is_under_way_stays_marked_left(
+    bot: HalfbieBot, fake_discord: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handed = record_writes(bot, monkeypatch)
+    held, gate = await hold_the_writer(bot)
+    try:
+        other = fake_discord.add_guild("Brief visit")
+        await fake_discord.barrier()
+        await until(lambda: handed == ["seed"])  # queued behind the held job
+        fake_discord.remove_guild(other)
+        await fake_discord.barrier()
+        await until(lambda: handed == ["seed", "left"])  # queued behind the seed
+    finally:
+        gate.set()
+    await held
+    await bot.seeding_done()
+    await until(lambda: bot.store.guilds.left_at(other.id))
+    assert not await bot.store.guilds.needs_seed(other.id, bot.canon.version)
+    assert other.id not in await bot.store.guilds.seeded(bot.canon.version)
+    await bot.ensure_seeded(other.id)  # not taken for one of the bot's seeded servers
+    assert handed == ["seed", "left", "seed"]
+
+
+async def test_closing_stops_the_seeder_and_releases_its_waiters(
+    bot: HalfbieBot, runner: BotRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handed = record_writes(bot, monkeypatch)
+    held, gate = await hold_the_writer(bot)
+    try:
+        waiting = asyncio.create_task(bot.ensure_seeded(10**17))
+        await until(lambda: handed == ["seed"])
+        closing = asyncio.create_task(runner.stop(bot))
+        async with asyncio.timeout(5):
+            await waiting  # released by close(), not left hanging
+    finally:
+        gate.set()
+    await held
+    await closing
+    await bot.ensure_seeded(10**17 + 1)  # after close: returns at once
+    assert handed == ["seed"]
+    assert not await asyncio.to_thread(seeded_characters, runner.settings.db_path, 10**17)
 
 
 @pytest.mark.allow_errors("Unhandled error in interaction boom")

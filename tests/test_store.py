@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import sqlite3
@@ -13,6 +14,7 @@ import aiosqlite
 import pytest
 
 from bot.models import (
+    Canon,
     Certainty,
     NewsFields,
     SourceRef,
@@ -24,7 +26,13 @@ from bot.models import (
     TheoryStatus,
 )
 from bot.store import AlreadyExists, NotFound, Store, StoreError
-from tests.store_fixtures import ARTICLE, NETFLIX, character, clock_of, small_canon
+from bot.store._db import fetch_value
+from bot.store.audit import ensure_guild, record
+from bot.store.characters import insert_characters
+from bot.store.news import ensure_release, insert_news
+from bot.store.settings import ensure_settings
+from bot.store.theories import insert_theories
+from tests.store_fixtures import ARTICLE, NETFLIX, FakeClock, character, clock_of, small_canon
 
 GUILD = 1001
 ADMIN = 7
@@ -185,6 +193,218 @@ async def test_seed_refuses_a_theory_with_too_few_options(store: Store) -> None:
     with pytest.raises(ValueError, match="2 to 10"):
         await store.guilds.seed(GUILD, canon)
     assert not await store.characters.list(GUILD)  # one job: nothing half-seeded
+
+
+# -- seeding many servers at once (start-up) ---------------------------------------
+
+
+async def seed_the_old_way(store: Store, guild_id: int, canon: Canon) -> bool:
+    """The seed as it was before seed_many: one job per server, statements per server.
+    The reference that seed_many must match row for row."""
+    now = int(store.clock())
+
+    async def job(conn: aiosqlite.Connection) -> bool:
+        await ensure_guild(conn, guild_id, now)
+        version = await fetch_value(conn, "SELECT canon_version FROM guilds WHERE guild_id = ?", (guild_id,))
+        if int(version) >= canon.version:
+            return False
+        await insert_characters(conn, guild_id, canon.characters, now=now, actor_id=None)
+        await insert_news(conn, guild_id, canon.news, now=now, actor_id=None)
+        await insert_theories(conn, guild_id, canon.theories, now=now, actor_id=None)
+        await ensure_release(conn, guild_id, canon.stage, now)
+        await ensure_settings(conn, guild_id, now)
+        await conn.execute(
+            "UPDATE guilds SET canon_version = ? WHERE guild_id = ?", (canon.version, guild_id)
+        )
+        await record(
+            conn,
+            guild_id=guild_id,
+            at=now,
+            actor_id=None,
+            action="canon.seed",
+            target=f"canon v{canon.version}",
+            old={"canon_version": int(version)},
+            new={"canon_version": canon.version},
+        )
+        return True
+
+    return await store.writer.submit(job)
+
+
+def dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, ids included."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        return {table: sorted(conn.execute(f"SELECT * FROM {table}"), key=repr) for table in tables}
+
+
+def newer_canon() -> Canon:
+    """Version 2, in which a poll the servers already have gains an option."""
+    canon = small_canon(2)
+    theories = tuple(
+        dataclasses.replace(t, options=(*t.options, "Unclear")) if t.key == "cheong-san-alive" else t
+        for t in canon.theories
+    )
+    return dataclasses.replace(canon, theories=theories)
+
+
+async def edit_like_an_admin(store: Store, guild_id: int) -> None:
+    """Edits and removals of seeded rows, and rows of the admin's own."""
+    on_jo = await store.characters.get(guild_id, "on-jo")
+    assert on_jo is not None
+    await store.characters.update(guild_id, ADMIN, dataclasses.replace(on_jo.fields, role="class president"))
+    await store.characters.remove(guild_id, ADMIN, "nam-ra")
+    news = await store.news.list(guild_id)
+    await store.news.remove(guild_id, ADMIN, news[0].id)
+    await store.news.add(guild_id, ADMIN, NewsFields("Teaser out", "2024-05-01", "2024-05-01", NETFLIX))
+    theories = await store.theories.list(guild_id)
+    await store.theories.remove(guild_id, ADMIN, theories[0].id)
+    await store.theories.cast_vote(guild_id, theories[1].id, 42, 0)
+    await store.release.set_stage(guild_id, ADMIN, Stage.IN_PRODUCTION)
+    await store.settings.update(guild_id, ADMIN, spoiler_mode="shown")
+
+
+@pytest.mark.parametrize("per_statement", [None, 7], ids=["one chunk", "chunks of 7"])
+async def test_seed_many_matches_seeding_one_by_one_row_for_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, per_statement: int | None
+) -> None:
+    if per_statement is not None:
+        monkeypatch.setattr("bot.store.guilds._IDS_PER_STATEMENT", per_statement)
+    old = await Store.open(tmp_path / "old.db", clock=FakeClock())
+    new = await Store.open(tmp_path / "new.db", clock=FakeClock())
+    try:
+        # Two servers seeded first and edited by their admins, in both databases alike.
+        for guild_id in (5, 7):
+            assert await seed_the_old_way(old, guild_id, small_canon())
+        assert await new.guilds.seed_many([7, 5], small_canon()) == [7, 5]
+        for store in (old, new):
+            await edit_like_an_admin(store, 5)
+            await edit_like_an_admin(store, 7)
+            clock_of(store).advance(60)
+
+        # Start-up: 40 servers, two of them already seeded (given in no particular order).
+        ids = [*range(40, 20, -1), *range(1, 21)]
+        expected = [g for g in sorted(ids) if await seed_the_old_way(old, g, small_canon())]
+        assert sorted(await new.guilds.seed_many(ids, small_canon())) == expected
+        assert dump(old.path) == dump(new.path)
+
+        # A newer canon: everything new for everyone, nothing undone.
+        for store in (old, new):
+            clock_of(store).advance(3600)
+        ids = list(range(1, 46))
+        expected = [g for g in ids if await seed_the_old_way(old, g, newer_canon())]
+        assert expected == ids
+        assert await new.guilds.seed_many(ids, newer_canon()) == ids
+        assert dump(old.path) == dump(new.path)
+    finally:
+        await old.close()
+        await new.close()
+
+    # The admins' work survived both seeds.
+    store = await Store.open(tmp_path / "new.db")
+    try:
+        on_jo = await store.characters.get(5, "on-jo")
+        assert on_jo is not None
+        assert on_jo.fields.role == "class president"
+        assert await store.characters.get(5, "nam-ra") is None
+        assert {c.fields.key for c in await store.characters.list(5)} == {"cheong-san", "on-jo", "su-hyeok"}
+        assert len(await store.characters.list(6)) == 4
+        assert await store.news.count(5) == 3  # 2 seeded - 1 removed + 1 admin's + 1 new
+        assert len(await store.theories.list(5)) == 2  # 2 seeded - 1 removed + 1 new
+        assert (await store.release.get(5)).stage == Stage.IN_PRODUCTION
+        assert (await store.settings.get(5)).spoiler_mode == SpoilerMode.SHOWN
+        # a poll keeps the options it had; a server new to it gets the newer canon's
+        options = {t.fields.key: t.fields.options for t in await store.theories.list(5)}
+        assert options["cheong-san-alive"] == ("Yes", "No")
+        fresh = {t.fields.key: t.fields.options for t in await store.theories.list(45)}
+        assert fresh["cheong-san-alive"] == ("Yes", "No", "Unclear")
+    finally:
+        await store.close()
+
+
+async def test_seed_many_of_a_thousand_servers_runs_as_many_statements_as_of_ten(store: Store) -> None:
+    canon = small_canon()
+    statements: list[str] = []
+
+    async def trace(conn: aiosqlite.Connection) -> None:
+        await conn.set_trace_callback(statements.append)
+
+    async def untrace(conn: aiosqlite.Connection) -> None:
+        await conn.set_trace_callback(None)
+
+    await store.writer.submit(trace)
+    counts = []
+    for ids in (range(1, 11), range(11, 1011)):
+        statements.clear()
+        batches, jobs = store.writer.stats.batches, store.writer.stats.jobs
+        assert await store.guilds.seed_many(ids, canon) == list(ids)
+        counts.append(len(statements))
+        # one writer job, committed in one transaction
+        assert (store.writer.stats.batches - batches, store.writer.stats.jobs - jobs) == (1, 1)
+    await store.writer.submit(untrace)
+    assert counts[0] == counts[1], statements
+    assert counts[0] <= 15  # BEGIN, a statement per table, the update, COMMIT
+    assert len(await store.characters.list(1010)) == len(canon.characters)
+
+
+async def test_seed_many_is_idempotent_over_a_second_call_and_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    canon = small_canon()
+    ids = list(range(1, 301))
+    store = await Store.open(path, clock=FakeClock())
+    try:
+        assert await store.guilds.seed_many(ids, canon) == ids
+        counts = await count_rows(path)
+        assert counts["characters"] == 300 * len(canon.characters)
+        assert counts["theory_options"] == 300 * 5
+        assert counts["audit"] == 300
+        assert await store.guilds.seed_many(ids, canon) == []
+        assert await count_rows(path) == counts
+    finally:
+        await store.close()
+    store = await Store.open(path, clock=FakeClock())
+    try:
+        assert await store.guilds.seeded(canon.version) == set(ids)
+        assert await store.guilds.seed_many([*ids, 301], canon) == [301]
+        assert await store.guilds.seed_many([], canon) == []
+    finally:
+        await store.close()
+    after = await count_rows(path)
+    assert after["characters"] == counts["characters"] + len(canon.characters)
+    assert after["audit"] == counts["audit"] + 1
+
+
+async def test_seed_many_brings_back_a_server_the_bot_had_left_and_adds_nothing(store: Store) -> None:
+    canon = small_canon()
+    assert await store.guilds.seed_many([1, 2], canon) == [1, 2]
+    await store.guilds.left(1)
+    assert await store.guilds.seeded(canon.version) == {2}
+    before = await count_rows(store.path)
+    assert await store.guilds.seed_many([1, 2], canon) == []
+    assert await store.guilds.left_at(1) is None
+    assert await store.guilds.seeded(canon.version) == {1, 2}
+    assert await count_rows(store.path) == before
+
+
+async def test_seed_many_forgets_reads_cached_before_it(store: Store) -> None:
+    assert not await store.characters.list(GUILD)  # read (and cached) before the seed
+    assert (await store.settings.get(GUILD)).spoiler_mode == SpoilerMode.HIDDEN
+    assert await store.guilds.seed_many([GUILD], small_canon()) == [GUILD]
+    assert len(await store.characters.list(GUILD)) == 3
+
+
+async def test_seed_many_checks_the_canon_before_writing_anything(store: Store) -> None:
+    canon = dataclasses.replace(
+        small_canon(), theories=(TheoryFields("Only one?", ("yes",), ARTICLE, key="one"),)
+    )
+    with pytest.raises(ValueError, match="2 to 10"):
+        await store.guilds.seed_many([1, 2, 3], canon)
+    assert (await count_rows(store.path))["guilds"] == 0
 
 
 # -- settings ---------------------------------------------------------------------

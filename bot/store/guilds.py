@@ -17,8 +17,9 @@ __all__ = ["Guilds"]
 
 # SQLite's default limit on parameters in one statement (PostgreSQL allows 65,535).
 _MAX_VARIABLES = 32_766
-# Servers per statement when seeding: at most this many ids in one IN (...) list, so
-# 5,000 servers seed in one set-based statement per table.
+# Servers per statement when seeding: 5,000 servers seed with one set-based statement
+# per table.  (Their rows take two parameters each, 10,000 in all; an IN (...) list and
+# the canon's rows take the rest.)
 _IDS_PER_STATEMENT = 5_000
 
 
@@ -51,8 +52,9 @@ class _SeedPlan:
     Every statement touches only the servers of its ``IN (...)`` list that are still
     behind the canon (``canon_version < ?``); the last one moves them up.  Rows go in
     by key with ON CONFLICT DO NOTHING, so nothing is added twice and an admin's edit
-    or removal of a seeded row is never overwritten or undone.  Rows get their ids by
-    server, then canon order: the same ids as seeding the servers one by one.
+    or removal of a seeded row is never overwritten or undone.  News, theories and
+    audit entries get their ids by server, then in canon order (lists show ties in id
+    order): the same ids as seeding the servers one by one in ascending order.
     """
 
     def __init__(self, canon: Canon, now: int) -> None:
@@ -74,56 +76,51 @@ class _SeedPlan:
         # the ids, the canon rows, and a few scalars (now, versions, stage) per statement
         self.chunk = max(1, min(_IDS_PER_STATEMENT, _MAX_VARIABLES - biggest - 8))
 
-    def statements(self, ids: Sequence[int]) -> list[tuple[str, list[Any]]]:
-        """Everything but the final UPDATE, for one chunk of server ids (their rows exist)."""
+    def guild_rows(self, ids: Sequence[int]) -> tuple[str, list[Any]]:
+        """The chunk's server rows: new ones are added, and one the bot had left is back
+        (its ``left_at`` cleared, as :meth:`Guilds.seen` does)."""
+        return (
+            f"INSERT INTO guilds (guild_id, first_seen_at) VALUES {', '.join(['(?, ?)'] * len(ids))} "
+            "ON CONFLICT (guild_id) DO UPDATE SET left_at = NULL WHERE guilds.left_at IS NOT NULL",
+            [value for guild_id in ids for value in (guild_id, self.now)],
+        )
+
+    def statements(self, ids: Sequence[int], last_theory_id: int) -> list[tuple[str, list[Any]]]:
+        """Everything but the final UPDATE, for one chunk of server ids whose rows exist;
+        ``last_theory_id`` is the largest theory id before these statements."""
         behind = f"g.guild_id IN ({_marks(len(ids))}) AND g.canon_version < ?"
         where = [*ids, self.canon.version]
+
+        def copy(table: str, v: _Values, key: str, made: str, made_by: str, *, ordered: bool) -> None:
+            # Every canon row for every server behind; ``made`` columns get ``made_by`` values.
+            out.append(
+                (
+                    f"INSERT INTO {table} (guild_id, {', '.join(v.columns)}, {made}) "
+                    f"SELECT g.guild_id, {v.select()}, {made_by} "
+                    f"FROM guilds AS g CROSS JOIN {v.sql} WHERE {behind} "
+                    f"{'ORDER BY g.guild_id, v.column1 ' if ordered else ''}"
+                    f"ON CONFLICT (guild_id, {key}) DO NOTHING",
+                    [self.now, *v.params, *where],
+                )
+            )
+
         out: list[tuple[str, list[Any]]] = []
-        if self.characters:
-            v = self.characters
-            out.append(
-                (
-                    f"INSERT INTO characters (guild_id, {', '.join(v.columns)}, updated_at, updated_by) "
-                    f"SELECT g.guild_id, {v.select()}, ?, NULL "
-                    f"FROM guilds AS g CROSS JOIN {v.sql} WHERE {behind} "
-                    "ORDER BY g.guild_id, v.column1 ON CONFLICT (guild_id, key) DO NOTHING",
-                    [self.now, *v.params, *where],
-                )
-            )
+        if self.characters:  # not ordered: no id to give, the key is the character's id
+            copy("characters", self.characters, "key", "updated_at, updated_by", "?, NULL", ordered=False)
         if self.news:
-            v = self.news
-            out.append(
-                (
-                    f"INSERT INTO news (guild_id, {', '.join(v.columns)}, created_at, created_by) "
-                    f"SELECT g.guild_id, {v.select()}, ?, NULL "
-                    f"FROM guilds AS g CROSS JOIN {v.sql} WHERE {behind} "
-                    "ORDER BY g.guild_id, v.column1 ON CONFLICT (guild_id, seed_key) DO NOTHING",
-                    [self.now, *v.params, *where],
-                )
-            )
+            copy("news", self.news, "seed_key", "created_at, created_by", "?, NULL", ordered=True)
         if self.theories:
-            v = self.theories
-            out.append(
-                (
-                    f"INSERT INTO theories (guild_id, {', '.join(v.columns)}, status, created_at, created_by) "
-                    f"SELECT g.guild_id, {v.select()}, 'open', ?, NULL "
-                    f"FROM guilds AS g CROSS JOIN {v.sql} WHERE {behind} "
-                    "ORDER BY g.guild_id, v.column1 ON CONFLICT (guild_id, seed_key) DO NOTHING",
-                    [self.now, *v.params, *where],
-                )
-            )
-            # Options only for the theories just added: every theory has at least two,
-            # so one with none is new, and an admin's options are never topped up.
+            made = "status, created_at, created_by"
+            copy("theories", self.theories, "seed_key", made, "'open', ?, NULL", ordered=True)
+            # Options for the theories just added (ids above the largest before them), so
+            # an existing poll never gets an option the canon added to it later.
             out.append(
                 (
                     "INSERT INTO theory_options (theory_id, position, label) "
-                    "SELECT t.id, v.column3, v.column4 FROM guilds AS g "
-                    "JOIN theories AS t ON t.guild_id = g.guild_id "
-                    f"JOIN {self.options.sql} ON v.column2 = t.seed_key "
-                    f"WHERE {behind} "
-                    "AND NOT EXISTS (SELECT 1 FROM theory_options AS o WHERE o.theory_id = t.id) "
-                    "ORDER BY t.id, v.column3 ON CONFLICT (theory_id, position) DO NOTHING",
-                    [*self.options.params, *where],
+                    f"SELECT t.id, v.column3, v.column4 FROM theories AS t CROSS JOIN {self.options.sql} "
+                    "WHERE t.id > ? AND v.column2 = t.seed_key "
+                    "ON CONFLICT (theory_id, position) DO NOTHING",
+                    [*self.options.params, last_theory_id],
                 )
             )
         out.append(
@@ -142,7 +139,7 @@ class _SeedPlan:
                 [self.now, *where],
             )
         )
-        # The audit entry says which canon version the server was at (as record() writes it).
+        # Says which canon version the server was at, as record() would write it.
         out.append(
             (
                 "INSERT INTO audit (guild_id, at, actor_id, action, target, old, new) "
@@ -162,7 +159,7 @@ class _SeedPlan:
     def finish(self, ids: Sequence[int]) -> tuple[str, list[Any]]:
         """Move the chunk's servers up to the canon's version; returns those that were behind."""
         return (
-            f"UPDATE guilds SET canon_version = ? "
+            "UPDATE guilds SET canon_version = ? "
             f"WHERE guild_id IN ({_marks(len(ids))}) AND canon_version < ? RETURNING guild_id",
             [self.canon.version, *ids, self.canon.version],
         )
@@ -232,34 +229,32 @@ class Guilds:
         order given.
 
         One writer job, so all or nothing, whose number of statements does not grow with
-        the number of servers (up to 5,000 a statement): the server rows, then one
-        ``INSERT ... SELECT`` per table for all of them.  A restart adds nothing twice,
-        and an admin's edit or removal of a seeded row is never overwritten or undone.
-        A server the bot had left is back, as with :meth:`seen` (its ``left_at`` is cleared).
+        the number of servers (up to 5,000 servers a statement): the server rows, then
+        one ``INSERT ... SELECT`` per table for all of them.  A restart adds nothing
+        twice, and an admin's edit or removal of a seeded row is never overwritten or
+        undone.  A server the bot had left is back, as with :meth:`seen`.
         """
         ids = list(dict.fromkeys(guild_ids))
         if not ids:
             return []
-        now = self._db.now()
-        plan = _SeedPlan(canon, now)  # checks the canon before anything is written
+        plan = _SeedPlan(canon, self._db.now())  # checks the canon before anything is written
+
+        ascending = sorted(ids)  # rows get their ids by server, whatever the chunks
 
         async def job(conn: aiosqlite.Connection) -> set[int]:
             seeded: set[int] = set()
-            for start in range(0, len(ids), plan.chunk):
-                chunk = ids[start : start + plan.chunk]
-                await conn.execute(
-                    "INSERT INTO guilds (guild_id, first_seen_at) "
-                    f"VALUES {', '.join(['(?, ?)'] * len(chunk))} "
-                    "ON CONFLICT (guild_id) DO UPDATE SET left_at = NULL WHERE guilds.left_at IS NOT NULL",
-                    [value for guild_id in chunk for value in (guild_id, now)],
-                )
-                for sql, params in plan.statements(chunk):
+            for start in range(0, len(ascending), plan.chunk):
+                chunk = ascending[start : start + plan.chunk]
+                await conn.execute(*plan.guild_rows(chunk))
+                last_theory_id = await fetch_value(conn, "SELECT COALESCE(MAX(id), 0) FROM theories")
+                for sql, params in plan.statements(chunk, int(last_theory_id)):
                     await conn.execute(sql, params)
-                rows = await fetch_all(conn, *plan.finish(chunk))
-                seeded.update(int(row[0]) for row in rows)
+                seeded.update(int(row[0]) for row in await fetch_all(conn, *plan.finish(chunk)))
             return seeded
 
         seeded = await self._db.write(job)
+        # Their settings and characters changed: reads cached before the seed are stale.
+        self._db.cache.forget(*seeded)
         return [guild_id for guild_id in ids if guild_id in seeded]
 
     async def purge_left_before(self, ts: int) -> list[int]:
