@@ -3,6 +3,7 @@ leaderboard, deleting, and what each poll message shows."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -157,3 +158,26 @@ async def test_poll_state_posted_polls_and_what_the_message_shows(store: Store) 
     assert (await store.theories.tallies(GUILD))[theory.id].counts == (0, 0, 1)
     assert await store.theories.poll_state(OTHER, theory.id) is None
     assert await store.theories.is_open(GUILD, theory.id)
+
+
+async def test_a_burst_of_votes_commits_together_and_each_gets_its_own_answer(store: Store) -> None:
+    """Votes that arrive together commit in a few transactions; refused ones (a closed
+    poll, an option that does not exist, another server's poll) get None and write
+    nothing; a member's later vote replaces the earlier one."""
+    open_poll = (await store.theories.create(GUILD, ADMIN, poll())).id
+    closed_poll = (await store.theories.create(GUILD, ADMIN, poll())).id
+    await store.theories.close(GUILD, None, closed_poll)
+    batches_before = store.writer.stats.batches
+    results = await asyncio.gather(
+        *(store.theories.cast_vote(GUILD, open_poll, member, member % 3) for member in range(500)),
+        store.theories.cast_vote(GUILD, closed_poll, 7, 0),
+        store.theories.cast_vote(GUILD, open_poll, 9999, 9),
+        store.theories.cast_vote(OTHER, open_poll, 8888, 0),  # another server's poll id
+        store.theories.cast_vote(GUILD, open_poll, 0, 2),  # member 0 again, last
+    )
+    assert results[:500] == [member % 3 for member in range(500)]
+    assert results[500:] == [None, None, None, 2]
+    assert store.writer.stats.batches - batches_before <= 3
+    tally = await store.theories.tally(GUILD, open_poll)
+    assert tally.counts == (166, 167, 167)  # member 0 moved from option 0 to 2
+    assert await store.theories.vote_of(GUILD, closed_poll, 7) is None
