@@ -805,13 +805,30 @@ class FakeDiscord:
     ) -> InteractionResult:
         """Run slash command ``command`` ("name" or "group sub" paths) as ``member``.
         Options come as kwargs (or ``options=`` for names that clash or are not identifiers)."""
+        values = {**(options or {}), **kwargs}
+        return await self._command_interaction(
+            APPLICATION_COMMAND, guild, member, command, channel, values, locale=locale
+        )
+
+    async def _command_interaction(
+        self,
+        kind: int,
+        guild: FakeGuild,
+        member: FakeMember,
+        command: str,
+        channel: FakeChannel | None,
+        values: dict[str, Any],
+        *,
+        locale: str | None = None,
+        focused: str | None = None,
+    ) -> InteractionResult:
+        """A slash command or its autocomplete, with options typed by the synced command."""
         self._check_guild_member(guild, member)
         channel = channel or guild.general
-        values = {**(options or {}), **kwargs}
         top, chain, is_guild = find_command(*self._command_lists(guild), command)
         leaf = chain[-1] if chain else top
         builder = OptionBuilder(self, guild, member, channel)
-        leaf_opts = builder.build(leaf.get("options") or [], values, f"/{command}")
+        leaf_opts = builder.build(leaf.get("options") or [], values, f"/{command}", focused=focused)
         data: dict[str, Any] = {
             "id": top["id"],
             "name": top["name"],
@@ -823,7 +840,7 @@ class FakeDiscord:
         if is_guild:
             data["guild_id"] = str(guild.id)
         return await self._dispatch_interaction(
-            kind=APPLICATION_COMMAND,
+            kind=kind,
             guild=guild,
             member=member,
             channel=channel,
@@ -883,30 +900,9 @@ class FakeDiscord:
         **kwargs: Any,
     ) -> InteractionResult:
         """Like :meth:`autocomplete` but returns the :class:`InteractionResult` at once."""
-        self._check_guild_member(guild, member)
-        channel = channel or guild.general
         values = {**(options or {}), **kwargs}
-        top, chain, is_guild = find_command(*self._command_lists(guild), command)
-        leaf = chain[-1] if chain else top
-        builder = OptionBuilder(self, guild, member, channel)
-        leaf_opts = builder.build(leaf.get("options") or [], values, f"/{command}", focused=focused)
-        data: dict[str, Any] = {
-            "id": top["id"],
-            "name": top["name"],
-            "type": 1,
-            "options": wrap_options(chain, leaf_opts),
-        }
-        if builder.resolved:
-            data["resolved"] = builder.resolved
-        if is_guild:
-            data["guild_id"] = str(guild.id)
-        return await self._dispatch_interaction(
-            kind=AUTOCOMPLETE,
-            guild=guild,
-            member=member,
-            channel=channel,
-            data=data,
-            command_name=command,
+        return await self._command_interaction(
+            AUTOCOMPLETE, guild, member, command, channel, values, focused=focused
         )
 
     async def autocomplete(
