@@ -235,11 +235,6 @@ class Theory:
     outcome: int | None  # index of the option that came true, once resolved
 
     @property
-    def takes_votes(self) -> bool:
-        """Open (the store also refuses votes past the closing time)."""
-        return self.status is TheoryStatus.OPEN
-
-    @property
     def hides_tally(self) -> bool:
         """A sealed poll shows only its number of voters until it closes."""
         return self.fields.sealed and self.status is TheoryStatus.OPEN
