@@ -29,7 +29,7 @@ import discord
 from dotenv import load_dotenv
 
 from bot import __version__
-from bot.config import ROOT, ConfigError, Settings, load_settings
+from bot.config import ROOT, Config, ConfigError, load_config
 from bot.store import Store, StoreError, StoreOpenError, TransferError
 from bot.store.transfer import dumps, loads
 
@@ -62,7 +62,7 @@ def _fail(message: str) -> int:
     return 2
 
 
-async def _run(settings: Settings, *, sync_only: bool) -> int:
+async def _run(settings: Config, *, sync_only: bool) -> int:
     from bot.client import create_bot  # discord.py's import cost only when we run
 
     bot = create_bot(settings, sync="force" if sync_only else "auto")
@@ -157,7 +157,7 @@ def _integrity(path: Path) -> str:
         conn.close()
 
 
-async def _export(settings: Settings, guild: str, out: str | None) -> str:
+async def _export(settings: Config, guild: str, out: str | None) -> str:
     guild_id = _guild_id(guild)
     target = await asyncio.to_thread(_new_file, out, "export") if out else None
     store = await Store.open(settings.db_path, migrate=False)
@@ -179,7 +179,7 @@ async def _export(settings: Settings, guild: str, out: str | None) -> str:
     return f"{done} to {target}"
 
 
-async def _import(settings: Settings, file: str, *, replace: bool) -> str:
+async def _import(settings: Config, file: str, *, replace: bool) -> str:
     source = Path(file)
     document = await asyncio.to_thread(_read_document, source)
     store = await Store.open(settings.db_path)  # a new host's database is created here
@@ -199,7 +199,7 @@ async def _import(settings: Settings, file: str, *, replace: bool) -> str:
     )
 
 
-async def _backup(settings: Settings, path: str) -> str:
+async def _backup(settings: Config, path: str) -> str:
     store = await Store.open(settings.db_path, migrate=False)
     try:
         written = await store.backup(path)
@@ -212,7 +212,7 @@ async def _backup(settings: Settings, path: str) -> str:
     return f"backed up {settings.db_path} to {written} (integrity_check ok)"
 
 
-async def _data_command(args: argparse.Namespace, settings: Settings) -> int:
+async def _data_command(args: argparse.Namespace, settings: Config) -> int:
     try:
         if args.command == "export":
             done = await _export(settings, args.guild, args.out)
@@ -234,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "run"
     load_dotenv(ROOT / ".env")  # values already in the environment win
     try:
-        settings = load_settings(require_token=command not in DATA_COMMANDS)
+        settings = load_config(require_token=command not in DATA_COMMANDS)
     except ConfigError as exc:
         return _fail(str(exc))
     if command in DATA_COMMANDS:

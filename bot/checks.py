@@ -25,6 +25,31 @@ ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True)
 POLL_CREATOR_PERMISSIONS = discord.Permissions(manage_messages=True)
 
 
+def guild_id_of(interaction: discord.Interaction[Any]) -> int:
+    """The server the command runs in; a clear refusal in a DM (a crafted request can
+    reach a guild-only command there)."""
+    if interaction.guild_id is None:
+        raise Refused("errors.guild_only")
+    return interaction.guild_id
+
+
+def assign_problem(role: discord.Role, me: discord.Member) -> str | None:
+    """Why the bot cannot give ``role`` to members, or None: ``everyone``, ``managed``,
+    ``no_manage`` or ``above`` (each feature words it in its own catalog section).
+
+    Checked before asking Discord: a 403 counts toward Discord's limit of invalid requests.
+    """
+    if role.is_default():
+        return "everyone"
+    if role.managed:
+        return "managed"
+    if not me.guild_permissions.manage_roles:
+        return "no_manage"
+    if role >= me.top_role and role.guild.owner_id != me.id:
+        return "above"
+    return None
+
+
 def _member_role_ids(interaction: discord.Interaction) -> set[int]:
     user = interaction.user
     return {role.id for role in user.roles} if isinstance(user, discord.Member) else set()
@@ -32,11 +57,10 @@ def _member_role_ids(interaction: discord.Interaction) -> set[int]:
 
 async def require_admin(interaction: discord.Interaction[HalfbieBot]) -> None:
     """Manage Server, or the server's admin role; raises :class:`Refused` otherwise."""
-    if interaction.guild_id is None:
-        raise Refused("errors.guild_only")
+    guild_id = guild_id_of(interaction)
     if interaction.permissions.manage_guild:
         return
-    settings = await interaction.client.store.settings.get(interaction.guild_id)
+    settings = await interaction.client.store.settings.get(guild_id)
     if settings.admin_role_id is not None and settings.admin_role_id in _member_role_ids(interaction):
         return
     if settings.admin_role_id is not None:
@@ -46,11 +70,10 @@ async def require_admin(interaction: discord.Interaction[HalfbieBot]) -> None:
 
 async def require_poll_creator(interaction: discord.Interaction[HalfbieBot]) -> None:
     """Manage Messages, the server's poll-creator role, or being an admin."""
-    if interaction.guild_id is None:
-        raise Refused("errors.guild_only")
+    guild_id = guild_id_of(interaction)
     if interaction.permissions.manage_messages or interaction.permissions.manage_guild:
         return
-    settings = await interaction.client.store.settings.get(interaction.guild_id)
+    settings = await interaction.client.store.settings.get(guild_id)
     roles = _member_role_ids(interaction)
     if {settings.poll_creator_role_id, settings.admin_role_id} & roles - {None}:
         return
@@ -84,7 +107,11 @@ class AdminChecked(app_commands.Group):
 
 
 class AdminGroup(AdminChecked):
-    """``/admin``: hidden from members by default, and checked again inside the bot."""
+    """``/admin``: hidden from members by default, and checked again inside the bot.
+
+    The command tree owns the one instance; each feature attaches its own subgroup to it
+    when it loads (and takes it off when it unloads).
+    """
 
     def __init__(self) -> None:
         super().__init__(

@@ -1,4 +1,4 @@
-"""Settings: read once from the environment, validated, frozen, passed in.
+"""The host's configuration: read once from the environment, validated, frozen, passed in.
 
 python-dotenv loads ``.env`` into the environment first (values already set in
 the environment win).  Every problem becomes a :class:`ConfigError` whose text
@@ -28,7 +28,7 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Settings:
+class Config:
     token: str = field(repr=False)
     db_path: Path
     dev_guild: int | None = None
@@ -37,7 +37,7 @@ class Settings:
 
     def __repr__(self) -> str:  # the token never shows up in logs or tracebacks
         return (
-            f"Settings(token=<hidden>, db_path={str(self.db_path)!r}, dev_guild={self.dev_guild}, "
+            f"Config(token=<hidden>, db_path={str(self.db_path)!r}, dev_guild={self.dev_guild}, "
             f"log_level={self.log_level!r}, owner_ids={sorted(self.owner_ids)})"
         )
 
@@ -84,7 +84,7 @@ def _check_db_path(raw: str) -> Path:
     return path
 
 
-def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool = True) -> Settings:
+def load_config(env: Mapping[str, str] | None = None, *, require_token: bool = True) -> Config:
     """Read and check every setting; ``env`` defaults to ``os.environ``.
 
     Commands that never log in (``backup``, ``export``) pass ``require_token=False``.
@@ -118,7 +118,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool =
         _snowflake("HALFBIE_OWNER_IDS", part) for part in re.split(r"[,\s]+", owners_raw) if part
     )
 
-    return Settings(
+    return Config(
         token=token,
         db_path=db_path,
         dev_guild=dev_guild,

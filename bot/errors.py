@@ -69,7 +69,7 @@ def describe(error: BaseException, t: Texts) -> str | None:
     if isinstance(error, store.AlreadyExists):
         key = "errors.already_exists_removed" if error.removed else "errors.already_exists"
         return t(key, kind=error.kind, key=safe(str(error.key), 100))
-    if isinstance(error, store.NotFound):
+    if isinstance(error, store.NoSuchRecord):
         return t("errors.not_found", kind=error.kind, key=safe(str(error.key), 100))
     if isinstance(error, app_commands.MissingPermissions):
         return t("errors.missing_permissions", permissions=_permission_names(error.missing_permissions))

@@ -2,23 +2,15 @@
 
 The store returns these and takes the ``*Fields`` classes as input; the canon in
 ``data/`` is loaded into the same ``*Fields`` classes.  The store never deals in
-discord.py types: ids are ints and times are Unix seconds (ints).  Rows render
-themselves for the cogs through thin methods whose code lives in ``bot.render``.
+discord.py types: ids are ints and times are Unix seconds (ints).  Models hold data;
+``bot.render`` turns them into what Discord shows (models never import it).
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    import discord
-    from discord import app_commands
-
-    from bot.i18n import Texts
 
 
 class Certainty(enum.StrEnum):
@@ -101,22 +93,6 @@ class Character:
     updated_by: int | None  # None: seeded from the canon
     removed_at: int | None = None  # set when an admin removed it (soft delete)
 
-    # The row renders itself; the rendering lives in bot.render.characters (discord.py types).
-    def card(self, mode: SpoilerMode, t: Texts) -> discord.Embed:
-        from bot.render.characters import card
-
-        return card(self, mode, t)
-
-    def list_line(self, mode: SpoilerMode, t: Texts) -> str:
-        from bot.render.characters import list_line
-
-        return list_line(self, mode, t)
-
-    def choice(self) -> app_commands.Choice[str]:
-        from bot.render.characters import choice
-
-        return choice(self)
-
     @property
     def search_names(self) -> list[str]:
         f = self.fields
@@ -144,26 +120,6 @@ class NewsItem:
     created_at: int
     created_by: int | None
 
-    def line(self, t: Texts) -> str:
-        from bot.render.release import news_line
-
-        return news_line(self, t)
-
-    def timeline_line(self, t: Texts) -> str:
-        from bot.render.release import timeline_line
-
-        return timeline_line(self, t)
-
-    def choice(self, t: Texts) -> app_commands.Choice[str]:
-        from bot.render.release import news_choice
-
-        return news_choice(self, t)
-
-    def announcement(self, t: Texts) -> discord.Embed:
-        from bot.render.release import news_announcement
-
-        return news_announcement(self, t)
-
 
 @dataclass(frozen=True, slots=True)
 class Release:
@@ -172,40 +128,6 @@ class Release:
     premiere_at: int | None  # Unix seconds of the official premiere, None when there is none
     updated_at: int
     updated_by: int | None
-
-    def card(
-        self,
-        t: Texts,
-        *,
-        latest: Sequence[NewsItem],
-        speculation: NewsItem | None,
-        official: NewsItem | None,
-        last: LastChange | None,
-        article_date: str,
-        now: int,
-    ) -> discord.Embed:
-        from bot.render.release import release_card
-
-        return release_card(
-            self,
-            t,
-            latest=latest,
-            speculation=speculation,
-            official=official,
-            last=last,
-            article_date=article_date,
-            now=now,
-        )
-
-    def stage_announcement(self, old: Stage, t: Texts) -> discord.Embed:
-        from bot.render.release import stage_announcement
-
-        return stage_announcement(self, old, t)
-
-    def date_announcement(self, old_premiere: int | None, t: Texts) -> discord.Embed:
-        from bot.render.release import date_announcement
-
-        return date_announcement(self, old_premiere, t)
 
 
 # -- theories and polls -------------------------------------------------------
@@ -238,22 +160,6 @@ class Theory:
     def hides_tally(self) -> bool:
         """A sealed poll shows only its number of voters until it closes."""
         return self.fields.sealed and self.status is TheoryStatus.OPEN
-
-    # The row renders itself; the rendering lives in bot.render.theories (discord.py types).
-    def poll_embed(self, tally: Tally, t: Texts) -> discord.Embed:
-        from bot.render.theories import poll_embed
-
-        return poll_embed(self, tally, t)
-
-    def list_line(self, tally: Tally, t: Texts) -> str:
-        from bot.render.theories import list_line
-
-        return list_line(self, tally, t)
-
-    def choice(self) -> app_commands.Choice[str]:
-        from bot.render.theories import choice
-
-        return choice(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,11 +218,6 @@ class LeaderboardEntry:
     points: float
     right: int  # resolved theories the member predicted right
 
-    def line(self, t: Texts) -> str:
-        from bot.render.theories import leaderboard_line
-
-        return leaderboard_line(self, t)
-
 
 @dataclass(frozen=True, slots=True)
 class MemberVote:
@@ -326,11 +227,6 @@ class MemberVote:
     option: int
     voted_at: int
     points: float | None  # scored on this theory (resolved and right), else None
-
-    def line(self, t: Texts) -> str:
-        from bot.render.theories import mine_line
-
-        return mine_line(self, t)
 
 
 # -- server settings and audit ------------------------------------------------
@@ -398,35 +294,31 @@ _REMINDER_OFFSETS = {
 }
 
 
-class ReminderState(enum.StrEnum):
-    PENDING = "pending"  # waiting for its time (or for a retry after a refused post)
-    CLAIMED = "claimed"  # taken by the poster; its post is in flight
-    SENT = "sent"
-    FAILED = "failed"  # Discord answered with an error of unknown outcome: not retried
-    DROPPED = "dropped"  # more than a day late (the bot was down), or the retries ran out
-    SKIPPED = "skipped"  # its moment had passed when the date was set
-    ABANDONED = "abandoned"  # claimed by a bot that stopped before recording the outcome
-
-
 @dataclass(frozen=True, slots=True)
 class Reminder:
-    """One countdown reminder for one server's premiere date."""
+    """One countdown reminder for one server's premiere date (a job of the scheduler)."""
 
     guild_id: int
     kind: ReminderKind
     premiere_at: int  # the premiere it counts down to
-    due_at: int
-    state: ReminderState
-    attempts: int = 0
-    claimed_at: int | None = None
-    done_at: int | None = None
-    message_id: int | None = None
-    note: str | None = None  # why it failed, was retried or was dropped
 
-    def card(self, t: Texts) -> discord.Embed:
-        from bot.render.release import reminder_card
+    @property
+    def due_at(self) -> int:
+        return self.premiere_at - self.kind.offset
 
-        return reminder_card(self, t)
+    @property
+    def payload(self) -> dict[str, object]:
+        """What its job carries."""
+        return {"kind": self.kind.value, "premiere_at": self.premiere_at}
+
+    @classmethod
+    def from_payload(cls, guild_id: int | None, payload: Mapping[str, object]) -> Reminder:
+        if guild_id is None:
+            raise ValueError("a reminder job names its server")
+        premiere_at = payload["premiere_at"]
+        if not isinstance(premiere_at, int):
+            raise ValueError(f"a reminder's premiere is a time, not {premiere_at!r}")
+        return cls(guild_id, ReminderKind(str(payload["kind"])), premiere_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,5 +335,80 @@ class ReleaseChange:
     """A change of the release record and the audit entry that holds its previous values."""
 
     release: Release
+    previous: Release  # as it was before (equal to ``release`` when nothing changed)
     entry_id: int | None  # None: nothing changed, nothing audited
-    old: dict[str, object]  # the previous values of what changed ({} when nothing did)
+
+
+# -- members' data ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VotedTheory:
+    """A theory the member has a vote on (the title only: never anyone else's vote)."""
+
+    theory_id: int
+    title: str
+    voted_at: int
+    removed: bool  # an admin removed the theory; the vote is still kept
+
+
+@dataclass(frozen=True, slots=True)
+class MemberData:
+    guild_id: int
+    member_id: int
+    votes: tuple[VotedTheory, ...]  # latest first
+    points: float  # prediction points, summed over every scored theory
+    scored: int  # theories the member scored points on
+    theories_started: int  # theories the member created (kept: they belong to the server)
+
+    @property
+    def deletable(self) -> bool:
+        """Whether "delete my data" would delete anything."""
+        return bool(self.votes) or self.scored > 0
+
+
+@dataclass(frozen=True, slots=True)
+class DeletedMemberData:
+    guild_id: int
+    member_id: int
+    votes: int
+    scores: int
+    points: float
+    theory_ids: tuple[int, ...]  # theories whose tally or scores changed, ascending
+
+
+# -- scheduled jobs -----------------------------------------------------------
+
+
+class JobState(enum.StrEnum):
+    PENDING = "pending"  # waiting for its due time (or for a retry)
+    CLAIMED = "claimed"  # a process runs it; another may take it once the lease ends
+    DONE = "done"  # its effect is committed; kept until the purge forgets it
+    FAILED = "failed"  # gave up after repeated errors; kept for the record
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One timed piece of work for the scheduler: ``kind`` picks the handler, ``key`` the
+    thing it acts on (unique per kind, so scheduling it again re-arms it)."""
+
+    id: int  # new each time the job is (re)scheduled, never reused
+    kind: str
+    key: str
+    guild_id: int | None  # None: not a server's (the daily purge)
+    due_at: int
+    payload: Mapping[str, object]  # the handler's input, from JSON; read-only
+    state: JobState
+    attempts: int = 0  # times a handler was started on it (this one included, once claimed)
+    failures: int = 0  # of those, the runs that raised: drives back-off and giving up
+    claimed_by: str | None = None  # the process running it (or that ran it)
+    lease_until: int | None = None  # while claimed: after this, another process may take it
+    done_at: int | None = None
+    note: str | None = None  # why it was retried or failed, or what its handler recorded
+
+    @property
+    def nonce(self) -> str:
+        """The nonce of a channel post this job makes (``enforce_nonce``): the same on every
+        retry and after a restart, so Discord hands back the first post instead of making a
+        second.  At most 25 characters (Discord's limit): ids are below 2**63, 19 digits."""
+        return f"job-{self.id}"

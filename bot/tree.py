@@ -1,4 +1,5 @@
-"""The command tree: one error handler for every slash command."""
+"""The command tree: one error handler for every slash command, and the one ``/admin``
+group every feature attaches its admin subgroup to."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
+from bot.checks import AdminGroup
 from bot.errors import answer_error
 
 if TYPE_CHECKING:
@@ -16,6 +18,21 @@ if TYPE_CHECKING:
 
 
 class HalfbieTree(app_commands.CommandTree["HalfbieBot"]):
+    def __init__(self, client: HalfbieBot, **options: Any) -> None:
+        super().__init__(client, **options)
+        self.admin = AdminGroup()
+        self.add_command(self.admin)
+
+    def attach(self, *commands: app_commands.Command[Any, ..., Any] | app_commands.Group) -> None:
+        """Put a feature's admin subcommands under ``/admin`` (its ``cog_load``)."""
+        for command in commands:
+            self.admin.add_command(command)
+
+    def detach(self, *commands: app_commands.Command[Any, ..., Any] | app_commands.Group) -> None:
+        """Take them off again (its ``cog_unload``)."""
+        for command in commands:
+            self.admin.remove_command(command.name)
+
     async def on_error(
         self, interaction: discord.Interaction[HalfbieBot], error: app_commands.AppCommandError
     ) -> None:

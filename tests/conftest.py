@@ -12,7 +12,7 @@ import pytest
 import pytest_asyncio
 
 from bot.client import HalfbieBot, create_bot
-from bot.config import Settings
+from bot.config import Config
 from tests.fakediscord import FakeDiscord, FakeGuild, FakeMember
 from tests.store_fixtures import store  # noqa: F401  (a fixture)
 
@@ -42,14 +42,14 @@ class BotRunner:
     """Starts and stops the real bot against the fake Discord; a test may restart it."""
 
     fake: FakeDiscord
-    settings: Settings
+    config: Config
     clock: ManualClock = field(default_factory=ManualClock)
     running: list[tuple[HalfbieBot, asyncio.Task[None]]] = field(default_factory=list)
 
     async def start(self, *, wait: bool = True, **changes: object) -> HalfbieBot:
-        settings = replace(self.settings, **changes) if changes else self.settings
-        bot = create_bot(settings, clock=self.clock, guild_ready_timeout=0.05)  # no 2 s wait
-        task = asyncio.create_task(bot.start(settings.token))
+        config = replace(self.config, **changes) if changes else self.config
+        bot = create_bot(config, clock=self.clock, guild_ready_timeout=0.05)  # no 2 s wait
+        task = asyncio.create_task(bot.start(config.token))
         self.running.append((bot, task))
         if wait:
             ready = asyncio.create_task(bot.wait_until_ready())
@@ -80,8 +80,8 @@ class BotRunner:
 
 @pytest_asyncio.fixture
 async def runner(fake_discord: FakeDiscord, tmp_path: Path) -> AsyncIterator[BotRunner]:
-    settings = Settings(token=fake_discord.token, db_path=tmp_path / "halfbie.db")
-    runner = BotRunner(fake_discord, settings)
+    config = Config(token=fake_discord.token, db_path=tmp_path / "halfbie.db")
+    runner = BotRunner(fake_discord, config)
     try:
         yield runner
     finally:

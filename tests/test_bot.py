@@ -87,12 +87,12 @@ async def test_restart_neither_resyncs_nor_reseeds(
 ) -> None:
     bot = await runner.start()
     await runner.stop(bot)
-    before = counts(runner.settings.db_path)
+    before = counts(runner.config.db_path)
     assert before["characters"] == len(bot.canon.characters)
 
     await runner.start()
     assert fake_discord.sync_count == 1, "an unchanged command tree must not be synced again"
-    assert counts(runner.settings.db_path) == before
+    assert counts(runner.config.db_path) == before
 
 
 async def test_sync_mode_force_syncs_again(
@@ -131,7 +131,7 @@ async def test_three_hundred_servers_at_start_are_seeded_in_a_few_batches(
     bot = await runner.start()  # waits for seeding_done()
     ids = {guild.id for guild in guilds}
     assert await bot.store.guilds.seeded(bot.canon.version) == ids
-    assert counts(runner.settings.db_path)["characters"] == 300 * len(bot.canon.characters)
+    assert counts(runner.config.db_path)["characters"] == 300 * len(bot.canon.characters)
     # One seed_many job per batch (one job per server before), plus the start's own jobs.
     assert bot.store.writer.stats.jobs < 30, bot.store.writer.stats
 
@@ -258,7 +258,7 @@ async def test_closing_stops_the_seeder_and_releases_its_waiters(
     await closing
     await bot.ensure_seeded(10**17 + 1)  # after close: returns at once
     assert handed == ["seed"]
-    assert not await asyncio.to_thread(seeded_characters, runner.settings.db_path, 10**17)
+    assert not await asyncio.to_thread(seeded_characters, runner.config.db_path, 10**17)
 
 
 @pytest.mark.allow_errors("Unhandled error in interaction boom")
@@ -296,9 +296,9 @@ async def test_handler_that_raises_gets_a_polite_answer_and_the_bot_goes_on(
 
 def test_every_extension_loads_with_descriptions_and_unique_names() -> None:
     async def load() -> HalfbieBot:
-        from bot.config import Settings
+        from bot.config import Config
 
-        bot = HalfbieBot(Settings(token="x", db_path=Path("unused.db")))
+        bot = HalfbieBot(Config(token="x", db_path=Path("unused.db")))
         for extension in find_extensions():
             await bot.load_extension(extension)
         return bot

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import DEFAULT_DB, ConfigError, load_settings
+from bot.config import DEFAULT_DB, ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789"
@@ -20,7 +20,7 @@ def env(**values: str) -> dict[str, str]:
 
 
 def test_defaults(tmp_path: Path) -> None:
-    settings = load_settings(env())
+    settings = load_config(env())
     assert settings.token == TOKEN
     assert settings.db_path == DEFAULT_DB
     assert settings.dev_guild is None
@@ -29,7 +29,7 @@ def test_defaults(tmp_path: Path) -> None:
 
 
 def test_every_value(tmp_path: Path) -> None:
-    settings = load_settings(
+    settings = load_config(
         env(
             HALFBIE_DB=str(tmp_path / "x.db"),
             HALFBIE_DEV_GUILD="123456789012345678",
@@ -44,7 +44,7 @@ def test_every_value(tmp_path: Path) -> None:
 
 
 def test_token_never_in_repr() -> None:
-    settings = load_settings(env())
+    settings = load_config(env())
     assert TOKEN not in repr(settings)
     assert TOKEN not in str(settings)
     assert "hidden" in repr(settings)
@@ -64,7 +64,7 @@ def test_token_never_in_repr() -> None:
 )
 def test_bad_values_name_the_variable(values: dict[str, str], variable: str) -> None:
     with pytest.raises(ConfigError) as info:
-        load_settings(env(**values))
+        load_config(env(**values))
     message = str(info.value)
     assert message.startswith(variable)
     assert ".env.example" in message
@@ -73,7 +73,7 @@ def test_bad_values_name_the_variable(values: dict[str, str], variable: str) -> 
 
 def test_db_path_is_a_folder(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="HALFBIE_DB points at a folder"):
-        load_settings(env(HALFBIE_DB=str(tmp_path)))
+        load_config(env(HALFBIE_DB=str(tmp_path)))
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
@@ -83,7 +83,7 @@ def test_unwritable_folder(tmp_path: Path) -> None:
     folder.chmod(0o500)
     try:
         with pytest.raises(ConfigError, match="cannot write"):
-            load_settings(env(HALFBIE_DB=str(folder / "h.db")))
+            load_config(env(HALFBIE_DB=str(folder / "h.db")))
     finally:
         folder.chmod(0o700)
 

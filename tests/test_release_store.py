@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bot.models import Certainty, NewsFields, ReminderKind, ReminderState, SourceRef, Stage
-from bot.store import ChangedSince, NotFound, Store
+from bot.store import ChangedSince, NoSuchRecord, Store
 from tests.store_fixtures import clock_of, small_canon
 
 GUILD = 42
@@ -84,7 +84,7 @@ async def test_a_claim_is_dropped_late_refused_retried_and_lost_when_the_date_mo
 
 
 async def test_removed_news_and_a_cleared_date_come_back_from_the_trail(store: Store) -> None:
-    await store.guilds.seed(GUILD, small_canon())
+    await store.guilds.seed_many([GUILD], small_canon())
     items = await store.news.list(GUILD)
     for item in items:
         await store.news.remove(GUILD, ADMIN, item.id)
@@ -95,7 +95,7 @@ async def test_removed_news_and_a_cleared_date_come_back_from_the_trail(store: S
     restored = await store.news.restore(GUILD, ADMIN, last.id)
     assert restored.fields == last.fields
     assert [n.id for n in await store.news.list(GUILD)] == [last.id]
-    with pytest.raises(NotFound):
+    with pytest.raises(NoSuchRecord):
         await store.news.restore(GUILD, ADMIN, last.id)  # not removed any more
 
     dated = await store.release.change_premiere(GUILD, ADMIN, 1_800_000_000)
@@ -109,12 +109,12 @@ async def test_removed_news_and_a_cleared_date_come_back_from_the_trail(store: S
     await store.release.change_premiere(GUILD, ADMIN, 1_900_000_000)
     with pytest.raises(ChangedSince):
         await store.release.undo(GUILD, ADMIN, dated.entry_id)  # the date changed again since
-    with pytest.raises(NotFound):
+    with pytest.raises(NoSuchRecord):
         await store.release.undo(GUILD + 1, ADMIN, cleared.entry_id)  # another server's entry
 
 
 async def test_latest_find_and_last_change(store: Store) -> None:
-    await store.guilds.seed(GUILD, small_canon())
+    await store.guilds.seed_many([GUILD], small_canon())
     source = SourceRef("Paper", Certainty.SPECULATION)
     await store.news.add(GUILD, ADMIN, NewsFields("100% sure_ish", "2024-05-01", "2024-05-01", source))
     latest = await store.news.latest(GUILD, Certainty.SPECULATION)

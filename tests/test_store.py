@@ -25,13 +25,10 @@ from bot.models import (
     TheoryFields,
     TheoryStatus,
 )
-from bot.store import AlreadyExists, NotFound, Store, StoreError
+from bot.store import AlreadyExists, NoSuchRecord, Store, StoreError
 from bot.store._db import fetch_value
 from bot.store.audit import ensure_guild, record
-from bot.store.characters import insert_characters
-from bot.store.news import ensure_release, insert_news
 from bot.store.settings import ensure_settings
-from bot.store.theories import insert_theories
 from tests.store_fixtures import ARTICLE, NETFLIX, FakeClock, character, clock_of, small_canon
 
 GUILD = 1001
@@ -68,10 +65,10 @@ async def test_seen_left_and_purge(store: Store) -> None:
     clock = clock_of(store)
     assert await store.guilds.seen(1) is True
     assert await store.guilds.seen(1) is False
-    await store.guilds.seed(1, small_canon())
+    await store.guilds.seed_many([1], small_canon())
     only_guild_1 = await count_rows(store.path)
     # guild 2 gets a row in every table that has one per server
-    await store.guilds.seed(2, small_canon())
+    await store.guilds.seed_many([2], small_canon())
     await store.characters.add(2, ADMIN, character("x", "X"))
     theory = (await store.theories.list(2))[0]
     await store.theories.cast_vote(2, theory.id, 9, 1)
@@ -100,9 +97,9 @@ async def test_seen_left_and_purge(store: Store) -> None:
 async def test_seed_adds_the_canon_once(store: Store) -> None:
     canon = small_canon()
     assert await store.guilds.needs_seed(GUILD, canon.version)
-    assert await store.guilds.seed(GUILD, canon) is True
+    assert await store.guilds.seed_many([GUILD], canon) == [GUILD]
     assert not await store.guilds.needs_seed(GUILD, canon.version)
-    assert await store.guilds.seed(GUILD, canon) is False
+    assert await store.guilds.seed_many([GUILD], canon) == []
     assert await store.guilds.seeded(canon.version) == {GUILD}
     assert [c.fields.key for c in await store.characters.list(GUILD)] == [
         "nam-ra",
@@ -125,7 +122,7 @@ async def test_seed_is_idempotent_over_restarts_and_keeps_admin_changes(tmp_path
     path = tmp_path / "h.db"
     canon = small_canon()
     store = await Store.open(path)
-    await store.guilds.seed(GUILD, canon)
+    await store.guilds.seed_many([GUILD], canon)
     # an admin edits one seeded row and removes others
     edited = dataclasses.replace(canon.characters[1], role="class president", status=Status.IMMUNE)
     await store.characters.update(GUILD, ADMIN, edited)
@@ -140,15 +137,15 @@ async def test_seed_is_idempotent_over_restarts_and_keeps_admin_changes(tmp_path
 
     # restart: the same canon seeds nothing
     store = await Store.open(path)
-    assert await store.guilds.seed(GUILD, canon) is False
+    assert await store.guilds.seed_many([GUILD], canon) == []
     await store.close()
     assert await count_rows(path) == counts
 
     # a newer canon adds only what is new, and undoes nothing
     store = await Store.open(path)
     try:
-        assert await store.guilds.seed(GUILD, small_canon(2)) is True
-        assert await store.guilds.seed(GUILD, small_canon(2)) is False
+        assert await store.guilds.seed_many([GUILD], small_canon(2)) == [GUILD]
+        assert await store.guilds.seed_many([GUILD], small_canon(2)) == []
         on_jo = await store.characters.get(GUILD, "on-jo")
         assert on_jo is not None
         assert on_jo.fields == edited
@@ -174,7 +171,7 @@ async def test_seed_is_idempotent_over_restarts_and_keeps_admin_changes(tmp_path
 
 async def test_seed_many_seeds_a_thousand_servers_quickly(store: Store) -> None:
     canon = small_canon()
-    await store.guilds.seed(5, canon)
+    await store.guilds.seed_many([5], canon)
     batches = store.writer.stats.batches
     started = time.perf_counter()
     seeded = await store.guilds.seed_many(range(1, 1001), canon)
@@ -191,7 +188,7 @@ async def test_seed_refuses_a_theory_with_too_few_options(store: Store) -> None:
         small_canon(), theories=(TheoryFields("Only one?", ("yes",), ARTICLE, key="one"),)
     )
     with pytest.raises(ValueError, match="2 to 10"):
-        await store.guilds.seed(GUILD, canon)
+        await store.guilds.seed_many([GUILD], canon)
     assert not await store.characters.list(GUILD)  # one job: nothing half-seeded
 
 
@@ -199,36 +196,9 @@ async def test_seed_refuses_a_theory_with_too_few_options(store: Store) -> None:
 
 
 async def seed_the_old_way(store: Store, guild_id: int, canon: Canon) -> bool:
-    """The seed as it was before seed_many: one job per server, statements per server.
-    The reference that seed_many must match row for row."""
-    now = int(store.clock())
-
-    async def job(conn: aiosqlite.Connection) -> bool:
-        await ensure_guild(conn, guild_id, now)
-        version = await fetch_value(conn, "SELECT canon_version FROM guilds WHERE guild_id = ?", (guild_id,))
-        if int(version) >= canon.version:
-            return False
-        await insert_characters(conn, guild_id, canon.characters, now=now, actor_id=None)
-        await insert_news(conn, guild_id, canon.news, now=now, actor_id=None)
-        await insert_theories(conn, guild_id, canon.theories, now=now, actor_id=None)
-        await ensure_release(conn, guild_id, canon.stage, now)
-        await ensure_settings(conn, guild_id, now)
-        await conn.execute(
-            "UPDATE guilds SET canon_version = ? WHERE guild_id = ?", (canon.version, guild_id)
-        )
-        await record(
-            conn,
-            guild_id=guild_id,
-            at=now,
-            actor_id=None,
-            action="canon.seed",
-            target=f"canon v{canon.version}",
-            old={"canon_version": int(version)},
-            new={"canon_version": canon.version},
-        )
-        return True
-
-    return await store.writer.submit(job)
+    """One server at a time, as servers arrive one by one: what seed_many must match row
+    for row when it seeds many at once."""
+    return bool(await store.guilds.seed_many([guild_id], canon))
 
 
 def dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
@@ -456,7 +426,7 @@ async def test_characters_add_get_list_update(store: Store) -> None:
     assert entry.actor_id == ADMIN + 1
     assert json.loads(entry.old or "") == {"actor": None, "notes": None}
     assert json.loads(entry.new or "") == {"actor": "Yoo In-soo", "notes": "from the article"}
-    with pytest.raises(NotFound):
+    with pytest.raises(NoSuchRecord):
         await store.characters.update(GUILD, ADMIN, character("nobody", "Nobody"))
 
 
@@ -475,9 +445,9 @@ async def test_characters_set_status_remove_restore(store: Store) -> None:
     assert removed.removed_at is not None
     assert [c.fields.key for c in await store.characters.list_removed(GUILD)] == ["su-hyeok"]
     assert not await store.characters.list(GUILD)
-    with pytest.raises(NotFound):
+    with pytest.raises(NoSuchRecord):
         await store.characters.remove(GUILD, ADMIN, "su-hyeok")
-    with pytest.raises(NotFound):
+    with pytest.raises(NoSuchRecord):
         await store.characters.set_status(GUILD, ADMIN, "su-hyeok", Status.ALIVE, source)
     with pytest.raises(AlreadyExists) as caught:
         await store.characters.add(GUILD, ADMIN, character("su-hyeok", "Again"))
@@ -486,7 +456,7 @@ async def test_characters_set_status_remove_restore(store: Store) -> None:
     restored = await store.characters.restore(GUILD, ADMIN, "su-hyeok")
     assert restored.removed_at is None
     assert restored.fields.status is Status.HALFBIE
-    with pytest.raises(NotFound):
+    with pytest.raises(NoSuchRecord):
         await store.characters.restore(GUILD, ADMIN, "su-hyeok")
     actions = [e.action for e in await store.audit.list(GUILD, "character.")]
     assert actions == [
@@ -544,7 +514,7 @@ async def test_news_newest_first_with_paging(store: Store) -> None:
 
 
 async def test_news_update_and_remove(store: Store) -> None:
-    await store.guilds.seed(GUILD, small_canon())
+    await store.guilds.seed_many([GUILD], small_canon())
     seeded = next(n for n in await store.news.list(GUILD) if n.fields.key == "s2-filming")
     edit = dataclasses.replace(seeded.fields, happened_on="2023-01-09", key=None)
     updated = await store.news.update(GUILD, ADMIN, seeded.id, edit)
@@ -553,9 +523,9 @@ async def test_news_update_and_remove(store: Store) -> None:
     assert await store.news.get(GUILD, seeded.id) == updated
     await store.news.remove(GUILD, ADMIN, seeded.id)
     assert await store.news.get(GUILD, seeded.id) is None
-    with pytest.raises(NotFound):
+    with pytest.raises(NoSuchRecord):
         await store.news.remove(GUILD, ADMIN, seeded.id)
-    with pytest.raises(NotFound):
+    with pytest.raises(NoSuchRecord):
         await store.news.update(GUILD, ADMIN, seeded.id, edit)
     with pytest.raises(AlreadyExists):
         await store.news.add(GUILD, ADMIN, dataclasses.replace(edit, key="s2-confirmed"))
@@ -597,7 +567,7 @@ async def test_theory_create_get_list_set_message(store: Store) -> None:
     posted = await store.theories.get(GUILD, theory.id)
     assert posted is not None
     assert (posted.channel_id, posted.message_id) == (11, 12)
-    with pytest.raises(NotFound):
+    with pytest.raises(NoSuchRecord):
         await store.theories.set_message(GUILD + 1, theory.id, 1, 2)
     with pytest.raises(ValueError, match="2 to 10"):
         await store.theories.create(GUILD, ADMIN, poll("Too many", *map(str, range(11))))
@@ -627,7 +597,7 @@ async def test_votes_replace_and_retract(store: Store) -> None:
     assert await store.theories.cast_vote(GUILD + 1, theory.id, 502, 0) is None
     assert await store.theories.cast_vote(GUILD, 999_999, 502, 0) is None
     assert await store.theories.vote_of(GUILD, theory.id, 502) is None
-    with pytest.raises(NotFound):
+    with pytest.raises(NoSuchRecord):
         await store.theories.tally(GUILD + 1, theory.id)
 
 
@@ -669,7 +639,7 @@ async def test_a_closed_poll_takes_no_votes(store: Store) -> None:
     assert await count_rows(store.path) == before
     assert await store.theories.vote_of(GUILD, theory.id, 1) == 1
     assert [e.action for e in await store.audit.list(GUILD, "theory.close")] == ["theory.close"]
-    with pytest.raises(NotFound):
+    with pytest.raises(NoSuchRecord):
         await store.theories.close(GUILD, ADMIN, 123_456)
 
     # past its closing time a poll takes no votes, even before the scheduler closes it
@@ -681,7 +651,7 @@ async def test_a_closed_poll_takes_no_votes(store: Store) -> None:
     removed = await store.theories.create(GUILD, ADMIN, poll())
     await store.theories.remove(GUILD, ADMIN, removed.id)
     assert await store.theories.cast_vote(GUILD, removed.id, 3, 0) is None
-    with pytest.raises(NotFound):
+    with pytest.raises(NoSuchRecord):
         await store.theories.remove(GUILD, ADMIN, removed.id)
 
 
@@ -732,7 +702,7 @@ async def test_meta_get_set_delete(store: Store) -> None:
 
 
 async def test_backup_is_a_sound_copy_and_never_overwrites(store: Store, tmp_path: Path) -> None:
-    await store.guilds.seed(GUILD, small_canon())
+    await store.guilds.seed_many([GUILD], small_canon())
     dest = await store.backup(tmp_path / "backup.db")
     copy = await Store.open(dest)
     try:

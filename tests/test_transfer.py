@@ -55,7 +55,7 @@ def snapshot(db: Path, guild_id: int) -> Snapshot:
 async def busy_server(store: Store, guild_id: int, *, members: int = 5) -> None:
     """A server with a row in every table: the seed, admins' edits (audited), settings,
     news, a new theory, votes, a resolved theory with scores, a removed theory."""
-    await store.guilds.seed(guild_id, small_canon())
+    await store.guilds.seed_many([guild_id], small_canon())
     await store.characters.add(
         guild_id, ADMIN, character("gwi-nam", "Yoon Gwi-nam", notes='@everyone 한글 "q"')
     )
@@ -283,7 +283,7 @@ async def burst(store: Store, voters: int, spread: float) -> list[int | None]:
 
 
 async def test_backup_during_a_burst_of_1000_votes_is_sound(store: Store, tmp_path: Path) -> None:
-    await store.guilds.seed(GUILD, small_canon())
+    await store.guilds.seed_many([GUILD], small_canon())
     votes = asyncio.create_task(burst(store, 1000, 0.5))
     await asyncio.sleep(0.2)
     batches = store.writer.stats.batches
@@ -377,7 +377,7 @@ async def test_cli_export_import_round_trip_and_one_line_refusals(store: Store, 
 
 
 async def test_cli_backup_while_votes_pour_in(store: Store, tmp_path: Path) -> None:
-    await store.guilds.seed(GUILD, small_canon())
+    await store.guilds.seed_many([GUILD], small_canon())
     dest = tmp_path / "backup.db"
     votes = asyncio.create_task(burst(store, 1000, 3.0))
     code, stdout, err = await halfbie(store.path, "backup", str(dest))

@@ -116,10 +116,6 @@ def timeline_line(item: NewsItem, t: Texts) -> str:
     return line
 
 
-def timeline_lines(items: Sequence[NewsItem], t: Texts) -> list[str]:
-    return [timeline_line(item, t) for item in items]
-
-
 def news_choice(item: NewsItem, t: Texts) -> app_commands.Choice[str]:
     """An autocomplete choice: ``#id · date · headline`` (raw text: choices never render)."""
     name = f"#{item.id} · {news_date(item, t)} · {' '.join(item.fields.headline.split())}"

@@ -43,3 +43,8 @@ def duration(seconds: float) -> str:
     if minutes:
         return f"{minutes} min {secs} s"
     return f"{secs} s"
+
+
+def points_text(points: float) -> str:
+    """Prediction points as people write them: 4 → "4", 1.3333 → "1.33"."""
+    return f"{points:.2f}".rstrip("0").rstrip(".")

@@ -16,7 +16,7 @@ from discord import app_commands
 
 from bot.i18n import DEFAULT
 from bot.models import TheoryStatus
-from bot.render.text import clip, safe
+from bot.render.text import clip, points_text, safe
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -65,11 +65,6 @@ def votes_text(count: int, t: Texts) -> str:
 
 def voters_text(count: int, t: Texts) -> str:
     return t("theory.voters_one" if count == 1 else "theory.voters", count=count)
-
-
-def points_text(points: float) -> str:
-    """4 → "4", 1.3333 → "1.33"."""
-    return f"{points:.2f}".rstrip("0").rstrip(".")
 
 
 def percent(count: int, total: int) -> int:

@@ -23,24 +23,25 @@ import aiosqlite
 from ._db import Db
 from ._migrate import apply_migrations, load_migrations
 from ._open import absolute, check_location, connect, inspect
-from .audit import AuditLog
-from .characters import Characters
-from .errors import AlreadyExists, NotFound, StoreClosed, StoreError, StoreOpenError
-from .guilds import Guilds
-from .members import Members
-from .meta import Meta
-from .news import ChangedSince, News, ReleaseTracker
-from .reminders import Reminders
-from .settings import Settings
-from .theories import Theories
-from .transfer import Transfer, TransferError
+from .audit import AuditQueries
+from .characters import CharacterQueries
+from .errors import AlreadyExists, NoSuchRecord, StoreClosed, StoreError, StoreOpenError
+from .guilds import GuildQueries
+from .members import MemberQueries
+from .meta import MetaQueries
+from .news import ChangedSince, NewsQueries
+from .release import ReleaseQueries
+from .reminders import ReminderQueries
+from .settings import SettingsQueries
+from .theories import TheoryQueries
+from .transfer import TransferError, TransferQueries
 from .writer import Job, Writer, WriterStats
 
 __all__ = [
     "AlreadyExists",
     "ChangedSince",
     "Job",
-    "NotFound",
+    "NoSuchRecord",
     "Store",
     "StoreClosed",
     "StoreError",
@@ -74,17 +75,17 @@ class Store:
         self._writer_conn = writer_conn
         self._db = Db(reader, writer, clock)
         self._closed = False
-        self.guilds = Guilds(self._db)
-        self.settings = Settings(self._db)
-        self.characters = Characters(self._db)
-        self.news = News(self._db)
-        self.release = ReleaseTracker(self._db)
-        self.reminders = Reminders(self._db)
-        self.theories = Theories(self._db)
-        self.audit = AuditLog(self._db)
-        self.meta = Meta(self._db)
-        self.members = Members(self._db)
-        self.transfer = Transfer(self._db)
+        self.guilds = GuildQueries(self._db)
+        self.settings = SettingsQueries(self._db)
+        self.characters = CharacterQueries(self._db)
+        self.news = NewsQueries(self._db)
+        self.release = ReleaseQueries(self._db)
+        self.reminders = ReminderQueries(self._db)
+        self.theories = TheoryQueries(self._db)
+        self.audit = AuditQueries(self._db)
+        self.meta = MetaQueries(self._db)
+        self.members = MemberQueries(self._db)
+        self.transfer = TransferQueries(self._db)
 
     @classmethod
     async def open(

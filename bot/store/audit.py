@@ -13,7 +13,7 @@ from bot.models import AuditEntry
 from ._db import Db, fetch_one
 from ._rows import as_json
 
-__all__ = ["AuditLog", "ensure_guild", "record"]
+__all__ = ["AuditQueries", "ensure_guild", "record"]
 
 _COLUMNS = "id, guild_id, at, actor_id, action, target, old, new"
 
@@ -68,7 +68,7 @@ def _prefix_filter(action_prefix: str | None) -> tuple[str, tuple[str, ...]]:
     return " AND action LIKE ? ESCAPE '!'", (escaped + "%",)
 
 
-class AuditLog:
+class AuditQueries:
     """Reading the log, and logging events that change no other row."""
 
     def __init__(self, db: Db) -> None:

@@ -13,9 +13,9 @@ from bot.models import Character, CharacterFields, SourceRef, Status
 from ._db import Db, fetch_one
 from ._rows import CHARACTER_COLUMNS, changes, character_from_row, character_params, plain
 from .audit import ensure_guild, record
-from .errors import AlreadyExists, NotFound
+from .errors import AlreadyExists, NoSuchRecord
 
-__all__ = ["Characters", "insert_characters"]
+__all__ = ["CharacterQueries"]
 
 # The columns that character_params() fills, in table order.
 _PARAM_NAMES = (
@@ -44,7 +44,7 @@ _INSERT = (
 _SET_FIELDS = ", ".join(f"{n} = :{n}" for n in _PARAM_NAMES if n != "key")
 
 
-async def insert_characters(
+async def _insert_characters(
     conn: aiosqlite.Connection,
     guild_id: int,
     characters: Iterable[CharacterFields],
@@ -79,11 +79,11 @@ async def _read(conn: aiosqlite.Connection, guild_id: int, key: str) -> Characte
 async def _current(conn: aiosqlite.Connection, guild_id: int, key: str) -> Character:
     found = await _read(conn, guild_id, key)
     if found is None or found.removed_at is not None:
-        raise NotFound("character", key)
+        raise NoSuchRecord("character", key)
     return found
 
 
-class Characters:
+class CharacterQueries:
     def __init__(self, db: Db) -> None:
         self._db = db
 
@@ -136,7 +136,7 @@ class Characters:
             existing = await _read(conn, guild_id, fields.key)
             if existing is not None:
                 raise AlreadyExists("character", fields.key, removed=existing.removed_at is not None)
-            await insert_characters(conn, guild_id, [fields], now=now, actor_id=actor_id)
+            await _insert_characters(conn, guild_id, [fields], now=now, actor_id=actor_id)
             await record(
                 conn,
                 guild_id=guild_id,
@@ -232,7 +232,7 @@ class Characters:
                 (now if removed else None, now, actor_id, guild_id, key),
             )
             if row is None:
-                raise NotFound("character" if removed else "removed character", key)
+                raise NoSuchRecord("character" if removed else "removed character", key)
             await record(
                 conn,
                 guild_id=guild_id,

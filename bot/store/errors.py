@@ -1,6 +1,6 @@
 """What the store raises.
 
-Domain errors (:class:`AlreadyExists`, :class:`NotFound`) are for cogs to turn into a
+Domain errors (:class:`AlreadyExists`, :class:`NoSuchRecord`) are for cogs to turn into a
 short answer to the member; :class:`StoreOpenError` is for the host, as one plain
 sentence, so ``str(error)`` can be printed as it is.
 """
@@ -34,7 +34,7 @@ class AlreadyExists(StoreError):
         super().__init__(f"{kind} {key!r} already exists{state}")
 
 
-class NotFound(StoreError):
+class NoSuchRecord(StoreError):
     """An update or removal targeted a row that does not exist (or is removed)."""
 
     def __init__(self, kind: str, key: str | int) -> None:

@@ -13,7 +13,7 @@ from ._db import Db, fetch_all, fetch_value
 from ._rows import as_json, character_params, check_options, news_params, theory_params
 from .audit import ensure_guild
 
-__all__ = ["Guilds"]
+__all__ = ["GuildQueries"]
 
 # SQLite's default limit on parameters in one statement (PostgreSQL allows 65,535).
 _MAX_VARIABLES = 32_766
@@ -165,7 +165,7 @@ class _SeedPlan:
         )
 
 
-class Guilds:
+class GuildQueries:
     def __init__(self, db: Db) -> None:
         self._db = db
 
@@ -212,16 +212,6 @@ class Guilds:
             (canon_version,),
         )
         return {int(row[0]) for row in rows}
-
-    async def needs_seed(self, guild_id: int, canon_version: int) -> bool:
-        version = await self._db.read_value(
-            "SELECT canon_version FROM guilds WHERE guild_id = ?", (guild_id,)
-        )
-        return version is None or int(version) < canon_version
-
-    async def seed(self, guild_id: int, canon: Canon) -> bool:
-        """Seed one server (see :meth:`seed_many`); return whether it was behind the canon."""
-        return bool(await self.seed_many([guild_id], canon))
 
     async def seed_many(self, guild_ids: Iterable[int], canon: Canon) -> list[int]:
         """The bot is in these servers: give each everything in the canon it does not

@@ -9,48 +9,13 @@ touches another server's rows, nor another member's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import aiosqlite
+
+from bot.models import DeletedMemberData, MemberData, VotedTheory
 
 from ._db import Db, fetch_all
 
-__all__ = ["DeletedMemberData", "MemberData", "Members", "VotedTheory"]
-
-
-@dataclass(frozen=True, slots=True)
-class VotedTheory:
-    """A theory the member has a vote on (the title only: never anyone else's vote)."""
-
-    theory_id: int
-    title: str
-    voted_at: int
-    removed: bool  # an admin removed the theory; the vote is still kept
-
-
-@dataclass(frozen=True, slots=True)
-class MemberData:
-    guild_id: int
-    member_id: int
-    votes: tuple[VotedTheory, ...]  # latest first
-    points: float  # prediction points, summed over every scored theory
-    scored: int  # theories the member scored points on
-    theories_started: int  # theories the member created (kept: they belong to the server)
-
-    @property
-    def deletable(self) -> bool:
-        """Whether "delete my data" would delete anything."""
-        return bool(self.votes) or self.scored > 0
-
-
-@dataclass(frozen=True, slots=True)
-class DeletedMemberData:
-    guild_id: int
-    member_id: int
-    votes: int
-    scores: int
-    points: float
-    theory_ids: tuple[int, ...]  # theories whose tally or scores changed, ascending
+__all__ = ["MemberQueries"]
 
 
 _VOTES = """
@@ -68,7 +33,7 @@ FROM scores WHERE guild_id = ? AND member_id = ?
 _STARTED = "SELECT COUNT(*) FROM theories WHERE guild_id = ? AND created_by = ? AND removed_at IS NULL"
 
 
-class Members:
+class MemberQueries:
     def __init__(self, db: Db) -> None:
         self._db = db
 

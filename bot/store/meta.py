@@ -6,10 +6,10 @@ import aiosqlite
 
 from ._db import Db
 
-__all__ = ["Meta"]
+__all__ = ["MetaQueries"]
 
 
-class Meta:
+class MetaQueries:
     def __init__(self, db: Db) -> None:
         self._db = db
 

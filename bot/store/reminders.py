@@ -94,7 +94,7 @@ class DueReminders:
     abandoned: list[Reminder]  # claimed by a bot that stopped before recording the outcome
 
 
-class Reminders:
+class ReminderQueries:
     def __init__(self, db: Db) -> None:
         self._db = db
 

@@ -14,7 +14,7 @@ from ._db import Db, fetch_one
 from ._rows import changes, plain
 from .audit import ensure_guild, record
 
-__all__ = ["Settings", "ensure_settings"]
+__all__ = ["SettingsQueries", "ensure_settings"]
 
 # Every field but guild_id is a column of the same name.
 _FIELDS = tuple(f.name for f in dataclasses.fields(GuildSettings) if f.name != "guild_id")
@@ -58,7 +58,7 @@ async def _read(conn: aiosqlite.Connection, guild_id: int) -> GuildSettings:
     return GuildSettings(guild_id=guild_id) if row is None else _from_row(row)
 
 
-class Settings:
+class SettingsQueries:
     def __init__(self, db: Db) -> None:
         self._db = db
 

@@ -33,9 +33,9 @@ from bot.models import (
 from ._db import Db, fetch_all, fetch_one, fetch_value
 from ._rows import THEORY_SELECT, check_options, plain, theories_from_rows, theory_params
 from .audit import ensure_guild, record
-from .errors import AlreadyExists, NotFound
+from .errors import AlreadyExists, NoSuchRecord
 
-__all__ = ["SCORING", "Theories", "insert_theories", "points_for"]
+__all__ = ["SCORING", "TheoryQueries", "points_for"]
 
 _WRITTEN = (
     "seed_key",
@@ -127,41 +127,6 @@ async def _insert_options(conn: aiosqlite.Connection, theory_id: int, options: I
     )
 
 
-async def insert_theories(
-    conn: aiosqlite.Connection,
-    guild_id: int,
-    theories: Iterable[TheoryFields],
-    *,
-    now: int,
-    actor_id: int | None,
-) -> None:
-    """Insert seeded theories (with options) whose seed key the server does not have yet."""
-    existing = {
-        row[0]
-        for row in await fetch_all(
-            conn,
-            "SELECT seed_key FROM theories WHERE guild_id = ? AND seed_key IS NOT NULL",
-            (guild_id,),
-        )
-    }
-    new = [fields for fields in theories if fields.key not in existing]
-    for fields in new:
-        check_options(fields)
-    await conn.executemany(
-        _INSERT,
-        [{"guild_id": guild_id, **theory_params(f), "created_at": now, "created_by": actor_id} for f in new],
-    )
-    await conn.executemany(
-        "INSERT INTO theory_options (theory_id, position, label) "
-        "SELECT id, ?, ? FROM theories WHERE guild_id = ? AND seed_key = ?",
-        [
-            (position, label, guild_id, fields.key)
-            for fields in new
-            for position, label in enumerate(fields.options)
-        ],
-    )
-
-
 async def _read(conn: aiosqlite.Connection, guild_id: int, theory_id: int) -> Theory | None:
     rows = await fetch_all(
         conn,
@@ -172,7 +137,7 @@ async def _read(conn: aiosqlite.Connection, guild_id: int, theory_id: int) -> Th
     return found[0] if found else None
 
 
-class Theories:
+class TheoryQueries:
     def __init__(self, db: Db) -> None:
         self._db = db
 
@@ -196,24 +161,6 @@ class Theories:
         found = theories_from_rows(rows)
         return found[0] if found else None
 
-    async def due_to_close(self, now: int) -> builtins.list[Theory]:
-        """Open polls, in every server, whose closing time has come; soonest first."""
-        rows = await self._db.read_all(
-            f"{THEORY_SELECT} WHERE t.status = 'open' AND t.closes_at IS NOT NULL "
-            "AND t.removed_at IS NULL AND t.closes_at <= ? "
-            "ORDER BY t.closes_at, t.id, o.position",
-            (now,),
-        )
-        return theories_from_rows(rows)
-
-    async def vote_of(self, guild_id: int, theory_id: int, member_id: int) -> int | None:
-        """The option the member has voted for, or None."""
-        value = await self._db.read_value(
-            "SELECT option_position FROM votes WHERE theory_id = ? AND member_id = ? AND guild_id = ?",
-            (theory_id, member_id, guild_id),
-        )
-        return None if value is None else int(value)
-
     async def votes_of_member(self, guild_id: int, member_id: int) -> builtins.list[Vote]:
         """The member's votes in the server, latest first."""
         rows = await self._db.read_all(
@@ -233,10 +180,10 @@ class Theories:
         ]
 
     async def tally(self, guild_id: int, theory_id: int) -> Tally:
-        """Votes per option, read fresh (NotFound for an unknown or removed theory)."""
+        """Votes per option, read fresh (NoSuchRecord for an unknown or removed theory)."""
         rows = await self._db.read_all(_TALLY, {"theory_id": theory_id, "guild_id": guild_id})
         if not rows:
-            raise NotFound("theory", theory_id)
+            raise NoSuchRecord("theory", theory_id)
         return Tally(theory_id, tuple(int(row["n"]) for row in rows))
 
     # -- writing -------------------------------------------------------------
@@ -284,21 +231,6 @@ class Theories:
 
         return await self._db.write(job)
 
-    async def set_message(self, guild_id: int, theory_id: int, channel_id: int, message_id: int) -> None:
-        """Remember where the poll message was posted (the bot's doing; not audited)."""
-
-        async def job(conn: aiosqlite.Connection) -> None:
-            found = await fetch_value(
-                conn,
-                "UPDATE theories SET channel_id = ?, message_id = ? "
-                "WHERE guild_id = ? AND id = ? RETURNING id",
-                (channel_id, message_id, guild_id, theory_id),
-            )
-            if found is None:
-                raise NotFound("theory", theory_id)
-
-        await self._db.write(job)
-
     async def cast_vote(self, guild_id: int, theory_id: int, member_id: int, option: int) -> int | None:
         """Record the member's vote (replacing an earlier one); return the option now
         recorded, or None when the poll is closed, removed or unknown, or the option is
@@ -330,42 +262,6 @@ class Theories:
             return bool(list(await conn.execute_fetchall(_RETRACT_VOTE, params)))
 
         return await self._db.write(job)
-
-    async def close(self, guild_id: int, actor_id: int | None, theory_id: int) -> Theory:
-        """Stop the poll taking votes (actor None: the scheduler); closing a closed poll
-        changes nothing.  Audited."""
-        now = self._db.now()
-
-        async def job(conn: aiosqlite.Connection) -> Theory:
-            theory, _ = await _close(conn, guild_id, theory_id, actor_id, now)
-            return theory
-
-        return await self._db.write(job)
-
-    async def remove(self, guild_id: int, actor_id: int | None, theory_id: int) -> None:
-        """Hide a theory and stop its poll (soft delete; votes are kept); audited."""
-        now = self._db.now()
-
-        async def job(conn: aiosqlite.Connection) -> None:
-            row = await fetch_one(
-                conn,
-                "UPDATE theories SET removed_at = ? "
-                "WHERE guild_id = ? AND id = ? AND removed_at IS NULL RETURNING title",
-                (now, guild_id, theory_id),
-            )
-            if row is None:
-                raise NotFound("theory", theory_id)
-            await record(
-                conn,
-                guild_id=guild_id,
-                at=now,
-                actor_id=actor_id,
-                action="theory.remove",
-                target=theory_id,
-                old={"title": row["title"]},
-            )
-
-        await self._db.write(job)
 
     # -- polls on their messages ----------------------------------------------------------
 
@@ -452,7 +348,7 @@ class Theories:
                 (guild_id, theory_id),
             )
             if old is None:
-                raise NotFound("theory", theory_id)
+                raise NoSuchRecord("theory", theory_id)
             await conn.execute(
                 "UPDATE theories SET channel_id = ?, message_id = ?, shown = ? WHERE guild_id = ? AND id = ?",
                 (channel_id, message_id, shown, guild_id, theory_id),
@@ -467,53 +363,13 @@ class Theories:
 
     async def close_poll(self, guild_id: int, actor_id: int | None, theory_id: int) -> tuple[Theory, bool]:
         """Close an open poll; return the theory and whether this call closed it (a
-        closed or resolved poll is left as it is).  Audited.  NotFound if unknown."""
+        closed or resolved poll is left as it is).  Audited.  NoSuchRecord if unknown."""
         now = self._db.now()
 
         async def job(conn: aiosqlite.Connection) -> tuple[Theory, bool]:
             return await _close(conn, guild_id, theory_id, actor_id, now)
 
         return await self._db.write(job)
-
-    async def close_due(self, now: int) -> builtins.list[Theory]:
-        """Close every open poll, in every server, whose closing time has come (the
-        scheduler; audited with no actor); return the polls this call closed."""
-
-        async def job(conn: aiosqlite.Connection) -> builtins.list[Theory]:
-            rows = await fetch_all(
-                conn,
-                "UPDATE theories SET status = 'closed' "
-                "WHERE status = 'open' AND removed_at IS NULL "
-                "AND closes_at IS NOT NULL AND closes_at <= ? "
-                "RETURNING id, guild_id, closes_at",
-                (now,),
-            )
-            closed: builtins.list[Theory] = []
-            for row in sorted(rows, key=lambda r: (r["closes_at"], r["id"])):
-                await record(
-                    conn,
-                    guild_id=row["guild_id"],
-                    at=now,
-                    actor_id=None,
-                    action="theory.close",
-                    target=row["id"],
-                    old={"status": "open"},
-                    new={"status": "closed", "closes_at": row["closes_at"]},
-                )
-                theory = await _read(conn, row["guild_id"], row["id"])
-                if theory is not None:
-                    closed.append(theory)
-            return closed
-
-        return await self._db.write(job)
-
-    async def next_closing(self) -> int | None:
-        """The soonest closing time of an open poll in any server, or None."""
-        value = await self._db.read_value(
-            "SELECT MIN(closes_at) FROM theories "
-            "WHERE status = 'open' AND closes_at IS NOT NULL AND removed_at IS NULL"
-        )
-        return None if value is None else int(value)
 
     async def is_open(self, guild_id: int, theory_id: int) -> bool:
         """Whether the poll takes votes now (open, not removed, before its closing time)."""
@@ -530,14 +386,14 @@ class Theories:
         members whose vote is for it (``voters / right`` points each).  Resolving again
         replaces the outcome and that theory's scores.  Audited.
 
-        NotFound for an unknown or removed theory; ValueError for an option it lacks.
+        NoSuchRecord for an unknown or removed theory; ValueError for an option it lacks.
         """
         now = self._db.now()
 
         async def job(conn: aiosqlite.Connection) -> Resolution:
             before = await _read(conn, guild_id, theory_id)
             if before is None:
-                raise NotFound("theory", theory_id)
+                raise NoSuchRecord("theory", theory_id)
             if not 0 <= outcome < len(before.fields.options):
                 raise ValueError(f"theory {theory_id} has no option {outcome}")
             await conn.execute(
@@ -631,7 +487,7 @@ class Theories:
         async def job(conn: aiosqlite.Connection) -> Theory:
             theory = await _read(conn, guild_id, theory_id)
             if theory is None:
-                raise NotFound("theory", theory_id)
+                raise NoSuchRecord("theory", theory_id)
             votes = await fetch_value(conn, "SELECT COUNT(*) FROM votes WHERE theory_id = ?", (theory_id,))
             scores = await fetch_value(conn, "SELECT COUNT(*) FROM scores WHERE theory_id = ?", (theory_id,))
             await conn.execute("DELETE FROM scores WHERE theory_id = ?", (theory_id,))
@@ -674,7 +530,7 @@ async def _close(
     conn: aiosqlite.Connection, guild_id: int, theory_id: int, actor_id: int | None, now: int
 ) -> tuple[Theory, bool]:
     """Inside a job: stop an open poll taking votes (audited); the theory as it is now, and
-    whether this call closed it. NotFound if there is no such theory."""
+    whether this call closed it. NoSuchRecord if there is no such theory."""
     closed = await fetch_value(
         conn,
         "UPDATE theories SET status = 'closed' "
@@ -695,5 +551,5 @@ async def _close(
         )
     theory = await _read(conn, guild_id, theory_id)
     if theory is None:
-        raise NotFound("theory", theory_id)
+        raise NoSuchRecord("theory", theory_id)
     return theory, closed is not None

@@ -53,8 +53,8 @@ __all__ = [
     "ImportResult",
     "Schema",
     "Table",
-    "Transfer",
     "TransferError",
+    "TransferQueries",
     "discover",
     "dumps",
     "loads",
@@ -461,7 +461,7 @@ async def _guild_exists(conn: aiosqlite.Connection, guild_id: int) -> bool:
     return found is not None
 
 
-class Transfer:
+class TransferQueries:
     """Export and import one server's rows (see the module's docstring)."""
 
     def __init__(self, db: Db) -> None:

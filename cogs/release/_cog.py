@@ -1,46 +1,45 @@
-"""Members' side of the release tracker: /release, /timeline, /subscribe, and the reminders."""
+"""Members' side of the release tracker (``/release``, ``/timeline``, ``/subscribe``) and
+its countdown reminders; the cog also attaches ``/admin news`` and ``/admin release``."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 import discord
+from bot.scheduler import RetryLater
 from discord import app_commands
-from discord.ext import commands, tasks
+from discord.ext import commands
 
+from bot.checks import assign_problem, guild_id_of
 from bot.client import HalfbieBot
 from bot.errors import Refused
 from bot.i18n import DEFAULT, Texts
-from bot.models import Certainty, Reminder
+from bot.models import Certainty, Job, Reminder
+from bot.render.release import release_card, reminder_card, timeline_line
 from bot.ui.paginator import Paginator, line_pages
 
-from ._announce import Announcer
+from ._admin import NewsAdmin, ReleaseAdmin
 
 log = logging.getLogger(__name__)
 
-LOOP_SECONDS = 60
+REMIND = "remind"  # the scheduler's job kind (keys: "<server>:<week|day|premiere>")
+LATE_LIMIT = 86400  # a reminder more than a day late is dropped, not posted
+RETRY_AFTER = 15 * 60  # a refused post (no channel, no permission) is tried again this much later
+RETRY_SOON = 60  # a post that may have reached Discord: again soon, within the nonce's window
 
 
-class Release(commands.Cog):
+class ReleaseTracker(commands.Cog):
     def __init__(self, bot: HalfbieBot) -> None:
         self.bot = bot
-        self.announcer = Announcer(bot)
-        self._run_lock = asyncio.Lock()
+        self.admin = (NewsAdmin(bot), ReleaseAdmin(bot))
 
     async def cog_load(self) -> None:
-        # No store (the extension loaded only to inspect its commands): nothing to remind.
-        if getattr(self.bot, "store", None) is not None:
-            self.reminder_loop.start()
+        self.bot.tree.attach(*self.admin)
+        self.bot.scheduler.register(REMIND, self.remind)
 
     async def cog_unload(self) -> None:
-        # Let a run in flight record its outcomes before the store closes.
-        self.reminder_loop.stop()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(10), self._run_lock:
-                pass
-        self.reminder_loop.cancel()
+        self.bot.tree.detach(*self.admin)
+        self.bot.scheduler.unregister(REMIND)
 
     # -- members' commands ------------------------------------------------------------
 
@@ -49,15 +48,16 @@ class Release(commands.Cog):
     )
     @app_commands.guild_only()
     async def release(self, interaction: discord.Interaction[HalfbieBot]) -> None:
-        guild_id = _guild_id(interaction)
+        guild_id = guild_id_of(interaction)
         store = self.bot.store
-        await self.bot.ensure_seeded(guild_id)
+        await self.bot.seeder.ensure(guild_id)
         t = await self.bot.texts(interaction)
         current = await store.release.get(guild_id)
         speculation = (
             await store.news.latest(guild_id, Certainty.SPECULATION) if current.premiere_at is None else None
         )
-        embed = current.card(
+        embed = release_card(
+            current,
             t,
             latest=await store.news.list(guild_id, limit=3),
             speculation=speculation,
@@ -71,13 +71,13 @@ class Release(commands.Cog):
     @app_commands.command(name="timeline", description="Season 2's whole release history, newest first")
     @app_commands.guild_only()
     async def timeline(self, interaction: discord.Interaction[HalfbieBot]) -> None:
-        guild_id = _guild_id(interaction)
-        await self.bot.ensure_seeded(guild_id)
+        guild_id = guild_id_of(interaction)
+        await self.bot.seeder.ensure(guild_id)
         items = await self.bot.store.news.list(guild_id)
         t = await self.bot.texts(interaction)
         pages = line_pages(
             t("release.timeline_title"),
-            [item.timeline_line(t) for item in items],
+            [timeline_line(item, t) for item in items],
             t,
             per_page=8,
             empty=t("release.timeline_empty"),
@@ -88,7 +88,7 @@ class Release(commands.Cog):
     @app_commands.command(name="subscribe", description="Get or drop the role pinged for Season 2 news")
     @app_commands.guild_only()
     async def subscribe(self, interaction: discord.Interaction[HalfbieBot]) -> None:
-        guild_id = _guild_id(interaction)
+        guild_id = guild_id_of(interaction)
         guild = interaction.guild
         member = interaction.user
         if guild is None or not isinstance(member, discord.Member):
@@ -99,7 +99,12 @@ class Release(commands.Cog):
         role = guild.get_role(settings.ping_role_id)
         if role is None:
             raise Refused("release.sub_gone_role")
-        self._check_can_assign(guild, role)
+        problem = assign_problem(role, guild.me)
+        if problem is not None:
+            key = f"release.sub_{problem}"
+            said = Texts(self.bot.catalog, DEFAULT)(key, role=role.mention)
+            log.warning("Cannot manage the news role %d in server %d: %s", role.id, guild.id, said)
+            raise Refused(key, role=role.mention)
         subscribed = any(r.id == role.id for r in member.roles)
         try:
             if subscribed:
@@ -118,95 +123,35 @@ class Release(commands.Cog):
         key = "release.sub_off" if subscribed else "release.sub_on"
         await interaction.response.send_message(t(key, role=role.mention), ephemeral=True)
 
-    def _check_can_assign(self, guild: discord.Guild, role: discord.Role) -> None:
-        """Refuse with the reason before asking Discord (a 403 counts against the bot)."""
-        me = guild.me
-        reason = None
-        if role.managed or role.is_default():
-            reason = "release.sub_managed"
-        elif not me.guild_permissions.manage_roles:
-            reason = "release.sub_no_manage"
-        elif role >= me.top_role and guild.owner_id != me.id:
-            reason = "release.sub_too_high"
-        if reason is not None:
-            said = Texts(self.bot.catalog, DEFAULT)(reason, role=role.mention)
-            log.warning("Cannot manage the news role %d in server %d: %s", role.id, guild.id, said)
-            raise Refused(reason, role=role.mention)
+    # -- countdown reminders: jobs of the one scheduler -----------------------------------
 
-    # -- countdown reminders ----------------------------------------------------------
+    async def remind(self, job: Job) -> None:
+        """Post one countdown reminder, exactly once (the post carries the job's nonce).
 
-    @tasks.loop(seconds=LOOP_SECONDS)
-    async def reminder_loop(self) -> None:
-        try:
-            await self.run_due()
-        except Exception:
-            log.exception("The reminder run failed; the next one is in %d s", LOOP_SECONDS)
-
-    @reminder_loop.before_loop
-    async def _before_reminders(self) -> None:
-        await self.bot.wait_until_ready()
-
-    async def run_due(self) -> list[Reminder]:
-        """Post every reminder due now (by the bot's clock); return those posted.
-
-        Runs one at a time, so a test's call and the loop's never overlap; the claim in
-        the store keeps two processes apart as well.
+        A post Discord refused certainly did not happen: tried again later.  One that
+        may have reached Discord is tried again too, with the same nonce, so Discord
+        hands back the message it made instead of a second one.  A reminder more than a
+        day late (the bot was down) is dropped with a log line rather than posted.
         """
-        async with self._run_lock:
-            now = int(self.bot.clock.now())
-            store = self.bot.store
-            if not await store.reminders.any_due(now):
-                return []
-            due = await store.reminders.claim_due(now)
-            for reminder in due.abandoned:
-                log.warning(
-                    "The %s reminder of server %d was claimed at %s by a bot that stopped "
-                    "before recording whether it was posted; it is not posted again",
-                    reminder.kind.value,
-                    reminder.guild_id,
-                    reminder.claimed_at,
-                )
-            for reminder in due.dropped:
-                log.warning(
-                    "Dropped the %s reminder of server %d: it was due at %d, more than a day "
-                    "before now (%d), so it is not posted (%s)",
-                    reminder.kind.value,
-                    reminder.guild_id,
-                    reminder.due_at,
-                    now,
-                    reminder.note,
-                )
-            posted = []
-            for reminder in due.claimed:
-                if await self._post_reminder(reminder):
-                    posted.append(reminder)
-            return posted
-
-    async def _post_reminder(self, reminder: Reminder) -> bool:
-        store = self.bot.store
-        what = f"{reminder.kind.value} reminder"
-        try:
-            outcome = await self.announcer.post(
-                reminder.guild_id, reminder.card, what=what, quiet=reminder.attempts > 1
+        reminder = Reminder.from_payload(job.guild_id, job.payload)
+        late = int(self.bot.clock.now()) - job.due_at
+        if late > LATE_LIMIT:
+            log.warning(
+                "Dropped the %s reminder of server %s: it was due %d s ago, more than a day",
+                reminder.kind.value,
+                job.guild_id,
+                late,
             )
-        except Exception as exc:  # a bug: recorded as failed, so never posted twice
-            log.exception("Posting the %s of server %d failed", what, reminder.guild_id)
-            await store.reminders.mark_failed(reminder, repr(exc), int(self.bot.clock.now()))
-            return False
-        now = int(self.bot.clock.now())
-        if outcome.message_id is not None:
-            await store.reminders.mark_sent(reminder, outcome.message_id, now)
-            return True
-        # Kept on the reminder for whoever reads the database: in English, like the log.
+            return
+        outcome = await self.bot.announcer.post(
+            reminder.guild_id,
+            lambda t: reminder_card(reminder, t),
+            what=f"{reminder.kind.value} reminder",
+            nonce=job.nonce,
+            quiet=job.attempts > 1,
+        )
+        if outcome.posted:
+            return
+        # Kept on the job for whoever reads the database: in English, like the log.
         problem = outcome.problem_text(Texts(self.bot.catalog, DEFAULT)) or "not posted"
-        if outcome.definite:
-            await store.reminders.mark_refused(reminder, problem, now)
-        else:
-            await store.reminders.mark_failed(reminder, problem, now)
-        return False
-
-
-def _guild_id(interaction: discord.Interaction[HalfbieBot]) -> int:
-    if interaction.guild_id is None:
-        raise Refused("errors.guild_only")
-    return interaction.guild_id
+        raise RetryLater(RETRY_AFTER if outcome.definite else RETRY_SOON, problem)

@@ -1,14 +1,12 @@
-"""Fan-theory polls: ``/theory …``, the poll buttons, the closing loop, the tally refresher.
-
-The admin side (``/admin theory close|resolve|delete``) lives in ``cogs/admin``.
-"""
+"""Fan-theory polls: ``/theory …``, the poll buttons, closing and result cards (jobs of the
+one scheduler), the tally refresher, and ``/admin theory close|resolve|delete``."""
 
 from __future__ import annotations
 
 from bot.client import HalfbieBot
 
-from ._cog import Theories
+from ._cog import TheoryPolls
 
 
 async def setup(bot: HalfbieBot) -> None:
-    await bot.add_cog(Theories(bot))
+    await bot.add_cog(TheoryPolls(bot))

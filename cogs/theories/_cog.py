@@ -7,22 +7,26 @@ Korean from ``ko.toml`` (``[commands.text]``).  Every answer comes from the cata
 
 from __future__ import annotations
 
+import logging
+
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import poll_creator_only
+from bot.checks import guild_id_of, poll_creator_only
 from bot.client import HalfbieBot
-from bot.errors import Refused
 from bot.i18n import english
 from bot.models import Certainty, SourceRef, TheoryFields, TheoryStatus
-from bot.render.theories import leaderboard_embed, points_text, votes_text
+from bot.render.text import points_text
+from bot.render.theories import leaderboard_embed, list_line, mine_line, votes_text
 from bot.ui.paginator import Paginator, line_pages
 
+from ._admin import TheoryAdmin
 from ._input import parse_closing, parse_details, parse_options, parse_status, parse_title
-from ._polls import COG_NAME, Polls
-from ._tally import channel_texts
+from ._polls import CLOSE_POLL, COG_NAME, POLL_RESULT, Polls
 from ._views import PollButton
+
+log = logging.getLogger(__name__)
 
 LIST_PER_PAGE = 10
 # Slash command choices, in English; the Translator gives them their Korean names.
@@ -31,13 +35,7 @@ STATUS_CHOICES = [
 ]
 
 
-def guild_of(interaction: discord.Interaction[HalfbieBot]) -> int:
-    if interaction.guild_id is None:
-        raise Refused("theory.guild_only")
-    return interaction.guild_id
-
-
-class Theories(commands.Cog, name=COG_NAME):
+class TheoryPolls(commands.Cog, name=COG_NAME):
     theory = app_commands.Group(
         name="theory",
         description="Fan-theory polls: vote, see results, and who predicted right",
@@ -47,16 +45,26 @@ class Theories(commands.Cog, name=COG_NAME):
     def __init__(self, bot: HalfbieBot) -> None:
         self.bot = bot
         self.polls = Polls(bot)
+        self.admin = TheoryAdmin(bot, self.polls)
 
     async def cog_load(self) -> None:
         # Runs inside setup_hook: the buttons of every poll ever posted work from the
-        # first interaction on, and the loop closes what came due while the bot was down.
+        # first interaction on, and the scheduler (started after every extension loaded)
+        # closes what came due while the bot was down.
         self.bot.add_dynamic_items(PollButton)
-        if getattr(self.bot, "store", None) is not None:  # not when only the tree is inspected
-            self.polls.start()
+        self.bot.tree.attach(self.admin)
+        self.bot.scheduler.register(CLOSE_POLL, self.polls.close_when_due)
+        self.bot.scheduler.register(POLL_RESULT, self.polls.post_result)
+        try:
+            await self.polls.check_posted()  # messages a crash left behind
+        except Exception:
+            log.exception("Could not check the poll messages left at the last stop")
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(PollButton)
+        self.bot.tree.detach(self.admin)
+        self.bot.scheduler.unregister(CLOSE_POLL)
+        self.bot.scheduler.unregister(POLL_RESULT)
         await self.polls.stop()
 
     @commands.Cog.listener()
@@ -85,10 +93,10 @@ class Theories(commands.Cog, name=COG_NAME):
         closes: app_commands.Range[str, 1, 40] | None = None,
         sealed: bool = False,
     ) -> None:
-        guild_id = guild_of(interaction)
+        guild_id = guild_id_of(interaction)
         # The source is stored with the theory and shown on its poll message: the
         # server's language, like the message.
-        proposed = (await channel_texts(self.bot, guild_id))("theory.new_source")
+        proposed = (await self.bot.announcer.texts(guild_id))("theory.new_source")
         fields = TheoryFields(
             title=parse_title(title),
             options=parse_options(options),
@@ -97,24 +105,24 @@ class Theories(commands.Cog, name=COG_NAME):
             sealed=sealed,
             closes_at=parse_closing(closes, self.bot.clock.now()),
         )
-        await self.bot.ensure_seeded(guild_id)
+        await self.bot.seeder.ensure(guild_id)
         theory = await self.bot.store.theories.create(guild_id, interaction.user.id, fields)
         if fields.closes_at is not None:
-            self.polls.wake()
+            self.bot.scheduler.wake()  # its close_poll job was committed with it
         await self.polls.post(interaction, theory)
 
     @theory.command(name="list", description="Every theory here: status, votes and the leading option")
     @app_commands.describe(status="Only theories with this status")
     @app_commands.choices(status=STATUS_CHOICES)
     async def list_(self, interaction: discord.Interaction[HalfbieBot], status: str | None = None) -> None:
-        guild_id = guild_of(interaction)
-        await self.bot.ensure_seeded(guild_id)
+        guild_id = guild_id_of(interaction)
+        await self.bot.seeder.ensure(guild_id)
         store = self.bot.store.theories
         wanted = parse_status(status)
         theories = await store.list(guild_id, wanted)
         tallies = await store.tallies(guild_id)
         t = await self.bot.texts(interaction)
-        lines = [theory.list_line(tallies[theory.id], t) for theory in theories if theory.id in tallies]
+        lines = [list_line(theory, tallies[theory.id], t) for theory in theories if theory.id in tallies]
         pages = line_pages(
             t("theory.list_title"),
             lines,
@@ -128,7 +136,7 @@ class Theories(commands.Cog, name=COG_NAME):
     @theory.command(name="show", description="Post a theory's poll here (again), with its buttons")
     @app_commands.describe(theory="The theory (type to search)")
     async def show(self, interaction: discord.Interaction[HalfbieBot], theory: str) -> None:
-        guild_id = guild_of(interaction)
+        guild_id = guild_id_of(interaction)
         found = await self.polls.find(guild_id, theory)
         await self.polls.post(interaction, found)
 
@@ -140,15 +148,15 @@ class Theories(commands.Cog, name=COG_NAME):
 
     @theory.command(name="mine", description="Your votes on this server's theories (only you see them)")
     async def mine(self, interaction: discord.Interaction[HalfbieBot]) -> None:
-        guild_id = guild_of(interaction)
-        await self.bot.ensure_seeded(guild_id)
+        guild_id = guild_id_of(interaction)
+        await self.bot.seeder.ensure(guild_id)
         votes = await self.bot.store.theories.votes_with_theories(guild_id, interaction.user.id)
         t = await self.bot.texts(interaction)
         points = sum(v.points or 0.0 for v in votes)
         footer = t("theory.mine_total", points=points_text(points), votes=votes_text(len(votes), t))
         pages = line_pages(
             t("theory.mine_title"),
-            [vote.line(t) for vote in votes],
+            [mine_line(vote, t) for vote in votes],
             t,
             per_page=LIST_PER_PAGE,
             colour=discord.Colour.dark_red(),
@@ -160,8 +168,8 @@ class Theories(commands.Cog, name=COG_NAME):
     @theory.command(name="leaderboard", description="Who predicted right: the top 10 and your rank")
     @app_commands.describe(public="Post it for everyone in the channel (default: only you see it)")
     async def leaderboard(self, interaction: discord.Interaction[HalfbieBot], public: bool = False) -> None:
-        guild_id = guild_of(interaction)
-        await self.bot.ensure_seeded(guild_id)
+        guild_id = guild_id_of(interaction)
+        await self.bot.seeder.ensure(guild_id)
         store = self.bot.store.theories
         entries = await store.leaderboard(guild_id, 10)
         own = await store.rank_of(guild_id, interaction.user.id)

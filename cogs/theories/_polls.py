@@ -2,44 +2,67 @@
 clock), resolving, deleting, and the result cards in the announcement channel.
 
 The cog's commands, the admin subgroup and the poll buttons all go through one
-:class:`Polls` object, owned by the cog (``service(bot)`` finds it).  The answer to a
-click is in the member's language; the poll message and the result cards, which
-belong to the channel, are in the server's (see :func:`_tally.channel_texts`).
+:class:`Polls` object, owned by the cog (``service(bot)`` finds it for the buttons).
+The answer to a click is in the member's language; the poll message and the result
+cards, which belong to the channel, are in the server's (the announcer's rule).
+
+Timed work is the one scheduler's: a poll with a closing time has a ``close_poll`` job,
+committed with the poll; closing it (by the job or an admin) and resolving it each
+commit a ``poll_result`` job in the same transaction, which posts the result card once
+(with the job's nonce, so a retry after a crash does not post twice).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, cast
 
 import discord
+from bot.scheduler import RetryLater
 from discord import app_commands
 
-from bot.errors import BadInput, Closed, NotFound, Refused
-from bot.i18n import Texts, language_for
-from bot.models import Theory, TheoryStatus
+from bot.checks import guild_id_of
+from bot.errors import BadInput, Closed, NotFound
+from bot.i18n import Texts
+from bot.models import Job, Resolution, Theory, TheoryStatus
 from bot.render.text import safe
-from bot.render.theories import result_card, shown_key
+from bot.render.theories import choice, poll_embed, result_card, shown_key
+from bot.store import NoSuchRecord
 
 from ._input import find_theory, matching
-from ._tally import TallyRefresher, channel_texts
+from ._tally import TallyRefresher
 from ._views import poll_view
 
 if TYPE_CHECKING:
     from bot.client import HalfbieBot
-    from bot.models import Resolution
 
 log = logging.getLogger(__name__)
 
-COG_NAME = "Theories"
-MAX_SLEEP = 60.0  # the closing loop looks again at least this often (seconds)
+COG_NAME = "TheoryPolls"
+CLOSE_POLL, POLL_RESULT = "close_poll", "poll_result"  # the scheduler's job kinds
+RESULT_RETRY_AFTER = 15 * 60  # a card Discord refused (no permission) is tried again then
+RESULT_RETRY_SOON = 60  # a card that may have reached Discord: again soon, with its nonce
 
 
 def voted_text(clicked: str | None, recorded: int, t: Texts) -> str:
     """The answer to a vote: the label of the button clicked (as the message showed it)."""
     return t("theory.voted", option=safe(clicked or f"{recorded + 1}.", 100))
+
+
+def resolution_of(theory: Theory, payload: Mapping[str, object]) -> Resolution | None:
+    """The scores a ``poll_result`` job carries for a resolved poll (None for a close)."""
+    if "points" not in payload:
+        return None
+    previous = payload.get("previous_outcome")
+    return Resolution(
+        theory,
+        voters=int(str(payload["voters"])),
+        right=int(str(payload["right"])),
+        points=float(str(payload["points"])),
+        previous_outcome=None if previous is None else int(str(previous)),
+    )
 
 
 def service(bot: HalfbieBot) -> Polls:
@@ -57,64 +80,11 @@ class Polls:
         self.refresher = TallyRefresher(bot)
         self._locks: dict[tuple[int, int], asyncio.Lock] = {}
         self._lock_users: dict[tuple[int, int], int] = {}
-        self._due = asyncio.Lock()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._cards: set[asyncio.Task[None]] = set()  # result cards being posted
 
     # -- start and stop ---------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Start the closing loop (it first closes what is overdue and fixes stale tallies)."""
-        self._task = asyncio.create_task(self._schedule(), name="theory-closing")
-
     async def stop(self) -> None:
-        for task in (self._task, *self._cards):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
         await self.refresher.close()
-
-    def wake(self) -> None:
-        """A closing time was set: look again now instead of at the next tick."""
-        self._wake.set()
-
-    async def _schedule(self) -> None:
-        try:
-            await self.run_due()  # polls whose time passed while the bot was down
-            await self.check_posted()  # messages a crash left behind
-        except Exception:
-            log.exception("The start-up check of theory polls failed")
-        while True:
-            try:
-                delay = await self._delay()
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), delay)
-                await self.run_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("Closing due theory polls failed; trying again in a minute")
-                await asyncio.sleep(MAX_SLEEP)
-
-    async def _delay(self) -> float:
-        next_at = await self.bot.store.theories.next_closing()
-        if next_at is None:
-            return MAX_SLEEP
-        return min(max(next_at - self.bot.clock.now(), 0.5), MAX_SLEEP)
-
-    async def run_due(self) -> list[Theory]:
-        """Close every poll whose closing time has come (by the bot's clock), refresh their
-        messages and post their result cards; return the polls closed now."""
-        async with self._due:
-            closed = await self.bot.store.theories.close_due(int(self.bot.clock.now()))
-        for theory in closed:
-            log.info("Closed theory %d of server %d at its closing time", theory.id, theory.guild_id)
-            self.refresher.mark(theory.guild_id, theory.id)
-            await self.announce(theory)
-        return closed
 
     async def check_posted(self) -> int:
         """Refresh every poll message that does not show its poll's state (a crash came
@@ -124,13 +94,54 @@ class Polls:
         for state in await self.bot.store.theories.posted_polls():
             guild_id = state.theory.guild_id
             if guild_id not in languages:
-                languages[guild_id] = (await channel_texts(self.bot, guild_id)).language
+                languages[guild_id] = (await self.bot.announcer.texts(guild_id)).language
             if shown_key(state.theory, state.tally, languages[guild_id]) != state.shown:
                 self.refresher.mark(state.theory.guild_id, state.theory.id)
                 stale += 1
         if stale:
             log.info("Refreshing %d poll message(s) left stale at the last stop", stale)
         return stale
+
+    # -- the scheduler's jobs -----------------------------------------------------------------
+
+    async def close_when_due(self, job: Job) -> None:
+        """A ``close_poll`` job: close the poll (its result card is a job committed with
+        the close) and refresh its message.  A poll already closed, resolved or deleted
+        is left as it is."""
+        theory_id = int(str(job.payload["theory_id"]))
+        guild_id = job.guild_id
+        if guild_id is None:
+            raise ValueError(f"close_poll job {job.id} names no server")
+        try:
+            _, closed = await self.bot.store.theories.close_poll(guild_id, None, theory_id, job=job)
+        except NoSuchRecord:
+            return  # deleted since
+        if closed:
+            log.info("Closed theory %d of server %d at its closing time", theory_id, guild_id)
+            self.refresher.mark(guild_id, theory_id)
+            self.bot.scheduler.wake()
+
+    async def post_result(self, job: Job) -> None:
+        """A ``poll_result`` job: the result card in the announcement channel, once."""
+        guild_id = job.guild_id
+        if guild_id is None:
+            raise ValueError(f"poll_result job {job.id} names no server")
+        theory_id = int(str(job.payload["theory_id"]))
+        state = await self.bot.store.theories.poll_state(guild_id, theory_id)
+        if state is None or state.theory.status is TheoryStatus.OPEN:
+            return  # deleted, or reopened: nothing to announce
+        resolution = resolution_of(state.theory, job.payload)
+        outcome = await self.bot.announcer.post(
+            guild_id,
+            lambda t: result_card(state.theory, state.tally, t, resolution=resolution),
+            what=f"result of theory {theory_id}",
+            ping=False,
+            nonce=job.nonce,
+            quiet=job.attempts > 1,
+        )
+        if outcome.posted or outcome.problem == "admin_release.no_channel":
+            return  # no announcement channel: nothing to post, nothing to retry
+        raise RetryLater(RESULT_RETRY_AFTER if outcome.definite else RESULT_RETRY_SOON, outcome.problem or "")
 
     # -- voting -----------------------------------------------------------------------------
 
@@ -147,9 +158,7 @@ class Polls:
         Clicks of one member on one poll are handled one at a time, so the answer the
         member got last is always the vote the database holds.
         """
-        guild_id = interaction.guild_id
-        if guild_id is None:
-            raise Refused("theory.poll_guild_only")
+        guild_id = guild_id_of(interaction)
         t = await self.bot.texts(interaction)
         key = (theory_id, interaction.user.id)
         lock = self._locks.setdefault(key, asyncio.Lock())
@@ -192,11 +201,8 @@ class Polls:
         theories = self.bot.store.theories
         if await theories.is_open(guild_id, theory_id):
             return
-        theory = await theories.get(guild_id, theory_id)
-        if theory is None:
+        if await theories.get(guild_id, theory_id) is None:
             raise Closed("theory.poll_deleted")
-        if theory.status is TheoryStatus.OPEN:
-            self.wake()  # its closing time has passed: the loop closes it now
         raise Closed("theory.poll_closed")
 
     # -- posting ----------------------------------------------------------------------------
@@ -206,14 +212,13 @@ class Polls:
         and the refresher keeps it in that language).  An open poll's new message becomes
         the one kept up to date (an earlier copy then points to it); a closed one is
         posted as it stands."""
-        guild_id = interaction.guild_id
-        assert guild_id is not None
+        guild_id = guild_id_of(interaction)
         state = await self.bot.store.theories.poll_state(guild_id, theory.id)
         if state is None:
             raise NotFound("theory.poll_deleted")
         theory = state.theory
-        t = await channel_texts(self.bot, guild_id)
-        embed = theory.poll_embed(state.tally, t)
+        t = await self.bot.announcer.texts(guild_id)
+        embed = poll_embed(theory, state.tally, t)
         view = poll_view(theory, t)
         if view is None:
             await interaction.response.send_message(embed=embed)
@@ -234,13 +239,13 @@ class Polls:
         if not changed:
             raise Closed("admin_theory.already_closed")
         self.refresher.mark(guild_id, theory_id)
-        self._announce_soon(theory)
+        self.bot.scheduler.wake()  # its result card is due now
         return theory
 
     async def resolve(self, guild_id: int, actor_id: int, theory_id: int, outcome: int) -> Resolution:
         resolution = await self.bot.store.theories.resolve(guild_id, actor_id, theory_id, outcome)
         self.refresher.mark(guild_id, theory_id)
-        self._announce_soon(resolution.theory, resolution=resolution)
+        self.bot.scheduler.wake()
         return resolution
 
     async def delete(self, guild_id: int, actor_id: int, theory_id: int) -> Theory:
@@ -249,70 +254,11 @@ class Polls:
             self.refresher.mark(guild_id, theory_id, gone=(theory.channel_id, theory.message_id))
         return theory
 
-    def _announce_soon(self, theory: Theory, *, resolution: Resolution | None = None) -> None:
-        """Post the card beside the admin's answer, which must not wait for it (3 s)."""
-
-        async def card() -> None:
-            try:
-                await self.announce(theory, resolution=resolution)
-            except Exception:
-                log.exception("Could not post the result card of theory %d", theory.id)
-
-        task = asyncio.create_task(card(), name="theory-card")
-        self._cards.add(task)
-        task.add_done_callback(self._cards.discard)
-
-    async def cards_posted(self) -> None:
-        """Wait for the result cards under way (tests; a clean shutdown)."""
-        while self._cards:
-            await asyncio.gather(*self._cards, return_exceptions=True)
-
-    async def announce(self, theory: Theory, *, resolution: Resolution | None = None) -> None:
-        """A short result card in the server's announcement channel, if it has one, in the
-        server's language."""
-        settings = await self.bot.store.settings.get(theory.guild_id)
-        channel_id = settings.announce_channel_id
-        if channel_id is None:
-            return
-        if theory.status is TheoryStatus.OPEN:
-            return
-        tally = await self.bot.store.theories.tally(theory.guild_id, theory.id)
-        t = Texts(self.bot.catalog, language_for(settings.language, None))
-        channel = self.bot.get_partial_messageable(channel_id, guild_id=theory.guild_id)
-        try:
-            await channel.send(
-                embed=result_card(theory, tally, t, resolution=resolution),
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
-        except discord.Forbidden:
-            log.warning(
-                "Cannot post the result of theory %d in the announcement channel %d of server "
-                "%d: the bot needs View Channel, Send Messages and Embed Links there",
-                theory.id,
-                channel_id,
-                theory.guild_id,
-            )
-        except discord.NotFound:
-            log.warning(
-                "The announcement channel %d of server %d no longer exists; no result card for theory %d",
-                channel_id,
-                theory.guild_id,
-                theory.id,
-            )
-        except discord.HTTPException as exc:
-            log.warning(
-                "Discord refused the result card of theory %d in channel %d: %s %s",
-                theory.id,
-                channel_id,
-                exc.status,
-                exc.text,
-            )
-
     # -- finding theories -------------------------------------------------------------------
 
     async def find(self, guild_id: int, text: str, statuses: frozenset[TheoryStatus] | None = None) -> Theory:
         """The theory an option value names (see :func:`_input.find_theory`)."""
-        await self.bot.ensure_seeded(guild_id)
+        await self.bot.seeder.ensure(guild_id)
         theories = await self.bot.store.theories.list(guild_id)
         if statuses is not None:
             theories = [t for t in theories if t.status in statuses]
@@ -324,8 +270,8 @@ class Polls:
         """Autocomplete for a theory option: up to 25, newest first."""
         if guild_id is None:
             return []
-        await self.bot.ensure_seeded(guild_id)
+        await self.bot.seeder.ensure(guild_id)
         theories = await self.bot.store.theories.list(guild_id)
         if statuses is not None:
             theories = [t for t in theories if t.status in statuses]
-        return [theory.choice() for theory in matching(theories, current)]
+        return [choice(theory) for theory in matching(theories, current)]

@@ -11,7 +11,8 @@ the store records what the message shows; an edit that would change nothing is
 skipped, and at start only messages left behind by a crash are edited.
 
 A poll message belongs to the channel, not to the member who posted it: it is written
-in the server's language (English when the server follows each member's language).
+in the server's language (the announcer's rule).  The waits are on the bot's injected
+clock, so a test moves the clock instead of waiting.
 """
 
 from __future__ import annotations
@@ -24,8 +25,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.i18n import Texts, language_for
-from bot.render.theories import deleted_embed, jump_url, moved_embed, shown_key
+from bot.render.theories import deleted_embed, jump_url, moved_embed, poll_embed, shown_key
 
 from ._views import poll_view
 
@@ -37,13 +37,6 @@ log = logging.getLogger(__name__)
 
 Where = tuple[int, int]  # (channel id, message id)
 MAX_RETRIES = 3
-
-
-async def channel_texts(bot: HalfbieBot, guild_id: int) -> Texts:
-    """The server's language, for what the bot posts in its channels: a channel post has
-    no member whose Discord language could apply, so "auto" means English there."""
-    settings = await bot.store.settings.get(guild_id)
-    return Texts(bot.catalog, language_for(settings.language, None))
 
 
 @dataclass
@@ -107,14 +100,14 @@ class TallyRefresher:
 
     async def _run(self, key: tuple[int, int], poll: _Poll) -> None:
         try:
-            await asyncio.sleep(self.first_delay)
+            await self.bot.clock.sleep(self.first_delay)
             while poll.dirty and not self._closed:
                 poll.dirty = False
                 try:
                     await self._refresh(key, poll)
                 except Exception:
                     log.exception("Could not refresh the message of theory %d", key[1])
-                await asyncio.sleep(self.interval)
+                await self.bot.clock.sleep(self.interval)
         finally:
             # No await between the last look at ``dirty`` and here: no mark is lost.
             if self._polls.get(key) is poll:
@@ -123,7 +116,7 @@ class TallyRefresher:
     async def _refresh(self, key: tuple[int, int], poll: _Poll) -> None:
         guild_id, theory_id = key
         store = self.bot.store
-        t = await channel_texts(self.bot, guild_id)
+        t = await self.bot.announcer.texts(guild_id)
         while poll.gone:
             channel_id, message_id = poll.gone.pop(0)
             await self._edit(guild_id, channel_id, message_id, embed=deleted_embed(t), view=None)
@@ -149,7 +142,7 @@ class TallyRefresher:
             guild_id,
             theory.channel_id,
             theory.message_id,
-            embed=theory.poll_embed(state.tally, t),
+            embed=poll_embed(theory, state.tally, t),
             view=poll_view(theory, t),
             theory=theory,
         )

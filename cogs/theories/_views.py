@@ -1,17 +1,15 @@
-"""The poll's buttons (DynamicItems: they work on any poll message, after any restart) and
-the confirmation an admin clicks before a theory is deleted."""
+"""The poll's buttons: DynamicItems, so they work on any poll message, after any restart."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.client import HalfbieBot
 from bot.render.theories import CUSTOM_ID_TEMPLATE, RETRACT, poll_buttons, retract_id, vote_id
-from bot.ui.base import OwnedView, guarded
+from bot.ui.base import guarded
 
 if TYPE_CHECKING:
     from bot.i18n import Texts
@@ -73,31 +71,3 @@ def poll_view(theory: Theory, t: Texts) -> discord.ui.View | None:
     for spec in specs:
         view.add_item(PollButton(theory.id, spec.option, label=spec.label, style=spec.style, row=spec.row))
     return view
-
-
-Confirmed = Callable[[discord.Interaction[HalfbieBot]], Awaitable[None]]
-
-
-class ConfirmDelete(OwnedView):
-    """ "Delete" / "Cancel", for the admin who asked only; nothing happens without a click."""
-
-    def __init__(self, owner_id: int, on_confirm: Confirmed, on_cancel: Confirmed, t: Texts) -> None:
-        super().__init__(owner_id, timeout=300)
-        self._on_confirm = on_confirm
-        self._on_cancel = on_cancel
-        self.confirm.label = t("admin_theory.confirm_delete")
-        self.cancel.label = t("admin_theory.confirm_cancel")
-
-    @discord.ui.button(style=discord.ButtonStyle.danger)
-    async def confirm(
-        self, interaction: discord.Interaction, button: discord.ui.Button[ConfirmDelete]
-    ) -> None:
-        self.stop()
-        await self._on_confirm(interaction)  # type: ignore[arg-type]
-
-    @discord.ui.button(style=discord.ButtonStyle.secondary)
-    async def cancel(
-        self, interaction: discord.Interaction, button: discord.ui.Button[ConfirmDelete]
-    ) -> None:
-        self.stop()
-        await self._on_cancel(interaction)  # type: ignore[arg-type]

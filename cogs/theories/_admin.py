@@ -9,34 +9,35 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
-from bot.checks import AdminChecked, require_admin
+from bot.checks import AdminChecked, guild_id_of, require_admin
 from bot.client import HalfbieBot
 from bot.errors import BadInput, NotFound
 from bot.models import TheoryStatus
 from bot.render.text import safe
 from bot.render.theories import option_choice, resolution_line, votes_text
-from cogs.theories._input import CONFIRMED, DEBUNKED, is_default, parse_outcome
-from cogs.theories._polls import service
-from cogs.theories._views import ConfirmDelete
+from bot.ui.confirm import Confirm
+
+from ._input import CONFIRMED, DEBUNKED, is_default, parse_outcome
+from ._polls import Polls
 
 OPEN = frozenset({TheoryStatus.OPEN})
 RESOLVABLE = frozenset(TheoryStatus)
 
 
 class TheoryAdmin(AdminChecked):
-    def __init__(self, bot: HalfbieBot) -> None:
+    def __init__(self, bot: HalfbieBot, polls: Polls) -> None:
         super().__init__(name="theory", description="Close, resolve and delete fan-theory polls")
         self.bot = bot
+        self.polls = polls
 
     @app_commands.command(
         name="close", description="Close a poll now: no more votes; the final result shows on its message"
     )
     @app_commands.describe(theory="The theory (type to search)")
     async def close(self, interaction: discord.Interaction[HalfbieBot], theory: str) -> None:
-        assert interaction.guild_id is not None
-        polls = service(self.bot)
-        found = await polls.find(interaction.guild_id, theory)
-        closed = await polls.close(interaction.guild_id, interaction.user.id, found.id)
+        guild_id = guild_id_of(interaction)
+        found = await self.polls.find(guild_id, theory)
+        closed = await self.polls.close(guild_id, interaction.user.id, found.id)
         t = await self.bot.texts(interaction)
         await interaction.response.send_message(
             t("admin_theory.closed", title=safe(closed.fields.title, 200)), ephemeral=True
@@ -46,7 +47,7 @@ class TheoryAdmin(AdminChecked):
     async def close_autocomplete(
         self, interaction: discord.Interaction[HalfbieBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        return await service(self.bot).choices(interaction.guild_id, current, OPEN)
+        return await self.polls.choices(interaction.guild_id, current, OPEN)
 
     @app_commands.command(
         name="resolve", description="Mark the option that came true and score the members who predicted it"
@@ -56,11 +57,10 @@ class TheoryAdmin(AdminChecked):
         outcome="The option that came true (for Agree/Disagree polls: confirmed or debunked)",
     )
     async def resolve(self, interaction: discord.Interaction[HalfbieBot], theory: str, outcome: str) -> None:
-        assert interaction.guild_id is not None
-        polls = service(self.bot)
-        found = await polls.find(interaction.guild_id, theory)
+        guild_id = guild_id_of(interaction)
+        found = await self.polls.find(guild_id, theory)
         option = parse_outcome(found, outcome)
-        resolution = await polls.resolve(interaction.guild_id, interaction.user.id, found.id, option)
+        resolution = await self.polls.resolve(guild_id, interaction.user.id, found.id, option)
         options = resolution.theory.fields.options
         t = await self.bot.texts(interaction)
         text = t(
@@ -78,7 +78,7 @@ class TheoryAdmin(AdminChecked):
     async def resolve_theory_autocomplete(
         self, interaction: discord.Interaction[HalfbieBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        return await service(self.bot).choices(interaction.guild_id, current, RESOLVABLE)
+        return await self.polls.choices(interaction.guild_id, current, RESOLVABLE)
 
     @resolve.autocomplete("outcome")
     async def resolve_outcome_autocomplete(
@@ -88,7 +88,7 @@ class TheoryAdmin(AdminChecked):
         if interaction.guild_id is None or not isinstance(chosen, str) or not chosen:
             return []
         try:
-            theory = await service(self.bot).find(interaction.guild_id, chosen)
+            theory = await self.polls.find(interaction.guild_id, chosen)
         except (NotFound, BadInput):
             return []
         choices = [option_choice(theory, index) for index in range(len(theory.fields.options))]
@@ -105,17 +105,15 @@ class TheoryAdmin(AdminChecked):
     )
     @app_commands.describe(theory="The theory (type to search)")
     async def delete(self, interaction: discord.Interaction[HalfbieBot], theory: str) -> None:
-        assert interaction.guild_id is not None
-        guild_id = interaction.guild_id
-        polls = service(self.bot)
-        found = await polls.find(guild_id, theory)
+        guild_id = guild_id_of(interaction)
+        found = await self.polls.find(guild_id, theory)
         votes = (await self.bot.store.theories.tally(guild_id, found.id)).total
         title = safe(found.fields.title, 200)
         t = await self.bot.texts(interaction)
 
         async def confirmed(click: discord.Interaction[HalfbieBot]) -> None:
             await require_admin(click)  # permissions may have changed in the meantime
-            await polls.delete(guild_id, click.user.id, found.id)
+            await self.polls.delete(guild_id, click.user.id, found.id)
             await click.response.edit_message(
                 content=t("admin_theory.deleted", title=title, id=found.id), view=None
             )
@@ -123,7 +121,13 @@ class TheoryAdmin(AdminChecked):
         async def cancelled(click: discord.Interaction[HalfbieBot]) -> None:
             await click.response.edit_message(content=t("admin_theory.cancelled"), view=None)
 
-        view = ConfirmDelete(interaction.user.id, confirmed, cancelled, t)
+        view = Confirm(
+            interaction.user.id,
+            confirm=t("admin_theory.confirm_delete"),
+            cancel=t("admin_theory.confirm_cancel"),
+            on_confirm=confirmed,
+            on_cancel=cancelled,
+        )
         await interaction.response.send_message(
             t("admin_theory.confirm", title=title, id=found.id, votes=votes_text(votes, t)),
             view=view,
@@ -135,4 +139,4 @@ class TheoryAdmin(AdminChecked):
     async def delete_autocomplete(
         self, interaction: discord.Interaction[HalfbieBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        return await service(self.bot).choices(interaction.guild_id, current)
+        return await self.polls.choices(interaction.guild_id, current)

@@ -1,4 +1,5 @@
-"""Character cards: /character and /characters."""
+"""Members' side of the character cards (``/character``, ``/characters``); the cog also
+attaches the admins' ``/admin character`` subgroup while it is loaded."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.checks import guild_id_of
 from bot.client import HalfbieBot
 from bot.errors import BadInput, NotFound
 from bot.i18n import Texts
 from bot.models import Character, SpoilerMode, Status
-from bot.render.characters import SPOILER_STATUSES, STATUS_CHOICES, status_label
+from bot.render.characters import SPOILER_STATUSES, STATUS_CHOICES, card, choice, list_line, status_label
 from bot.render.text import clip, safe
 from bot.ui.base import OwnedView
 from bot.ui.paginator import Paginator, line_pages
+
+from ._admin import CharacterAdmin
 
 
 class PickCharacter(OwnedView):
@@ -38,17 +42,24 @@ class PickCharacter(OwnedView):
     async def pick(self, interaction: discord.Interaction, select: discord.ui.Select[PickCharacter]) -> None:
         character = self.by_key[select.values[0]]
         await interaction.response.edit_message(
-            content=None, embed=character.card(self.mode, self.t), view=None
+            content=None, embed=card(character, self.mode, self.t), view=None
         )
         self.stop()
 
 
-class Characters(commands.Cog):
+class CharacterCards(commands.Cog):
     def __init__(self, bot: HalfbieBot) -> None:
         self.bot = bot
+        self.admin = CharacterAdmin(bot)
+
+    async def cog_load(self) -> None:
+        self.bot.tree.attach(self.admin)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.detach(self.admin)
 
     async def _characters(self, guild_id: int) -> Sequence[Character]:
-        await self.bot.ensure_seeded(guild_id)
+        await self.bot.seeder.ensure(guild_id)
         return await self.bot.store.characters.list(guild_id)
 
     async def _spoiler_mode(self, guild_id: int) -> SpoilerMode:
@@ -60,9 +71,9 @@ class Characters(commands.Cog):
     @app_commands.describe(name="The character's name, their actor's, or the name in Hangul")
     @app_commands.guild_only()
     async def character(self, interaction: discord.Interaction, name: str) -> None:
-        assert interaction.guild_id is not None
-        characters = await self._characters(interaction.guild_id)
-        mode = await self._spoiler_mode(interaction.guild_id)
+        guild_id = guild_id_of(interaction)
+        characters = await self._characters(guild_id)
+        mode = await self._spoiler_mode(guild_id)
         t = await self.bot.texts(interaction)
         if not characters:
             raise NotFound("character.none")
@@ -71,7 +82,7 @@ class Characters(commands.Cog):
             iter(index.search(name, limit=1)), None
         )
         if found is not None:
-            await interaction.response.send_message(embed=found.card(mode, t))
+            await interaction.response.send_message(embed=card(found, mode, t))
             return
         typed = safe(name, 100)
         closest = index.closest(name, limit=5)
@@ -90,16 +101,16 @@ class Characters(commands.Cog):
         if interaction.guild_id is None:
             return []
         characters = await self._characters(interaction.guild_id)
-        return [c.choice() for c in self.bot.indexes.of(characters).search(current, limit=25)]
+        return [choice(c) for c in self.bot.indexes.of(characters).search(current, limit=25)]
 
     @app_commands.command(name="characters", description="Every character in this server, page by page")
     @app_commands.describe(status="Only characters with this status")
     @app_commands.choices(status=STATUS_CHOICES)
     @app_commands.guild_only()
     async def characters(self, interaction: discord.Interaction, status: str | None = None) -> None:
-        assert interaction.guild_id is not None
-        characters = await self._characters(interaction.guild_id)
-        mode = await self._spoiler_mode(interaction.guild_id)
+        guild_id = guild_id_of(interaction)
+        characters = await self._characters(guild_id)
+        mode = await self._spoiler_mode(guild_id)
         t = await self.bot.texts(interaction)
         title = t("character.list_title")
         empty = t("character.none")
@@ -117,13 +128,9 @@ class Characters(commands.Cog):
             empty = t("character.list_empty")
         pages = line_pages(
             title,
-            [c.list_line(mode, t) for c in characters],
+            [list_line(c, mode, t) for c in characters],
             t,
             empty=empty,
             footer=t("character.list_footer"),
         )
         await Paginator(interaction.user.id, pages).send(interaction)
-
-
-async def setup(bot: HalfbieBot) -> None:
-    await bot.add_cog(Characters(bot))

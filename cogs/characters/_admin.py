@@ -9,12 +9,12 @@ from collections.abc import Awaitable, Callable
 import discord
 from discord import app_commands
 
-from bot.checks import AdminChecked, require_admin
+from bot.checks import AdminChecked, guild_id_of, require_admin
 from bot.client import HalfbieBot
 from bot.errors import BadInput, NotFound, answer_error
 from bot.i18n import Texts
 from bot.models import Certainty, Character, CharacterFields, SourceRef, SpoilerMode, Status
-from bot.render.characters import CERTAINTY_CHOICES, STATUS_CHOICES
+from bot.render.characters import CERTAINTY_CHOICES, STATUS_CHOICES, card, choice
 from bot.render.text import clip, safe
 
 NAME_MAX, TEXT_MAX, SHORT_MAX = 100, 4000, 200
@@ -124,7 +124,7 @@ class CharacterAdmin(AdminChecked):
         self.bot = bot
 
     async def _get(self, guild_id: int, key: str) -> Character:
-        await self.bot.ensure_seeded(guild_id)
+        await self.bot.seeder.ensure(guild_id)
         character = await self.bot.store.characters.get(guild_id, key)
         if character is None:
             raise NotFound("admin_character.unknown", key=safe(key, 100))
@@ -134,10 +134,10 @@ class CharacterAdmin(AdminChecked):
         self, interaction: discord.Interaction[HalfbieBot], key: str, character: Character
     ) -> None:
         """Confirm a change with the card as members see it (spoilers shown to the admin)."""
-        assert interaction.guild_id is not None
-        mode = (await self.bot.store.settings.get(interaction.guild_id)).spoiler_mode
+        guild_id = guild_id_of(interaction)
+        mode = (await self.bot.store.settings.get(guild_id)).spoiler_mode
         t = await self.bot.texts(interaction)
-        embed = character.card(SpoilerMode.SHOWN if mode is SpoilerMode.HIDDEN else mode, t)
+        embed = card(character, SpoilerMode.SHOWN if mode is SpoilerMode.HIDDEN else mode, t)
         await interaction.response.send_message(t(key), embed=embed, ephemeral=True)
 
     @app_commands.command(name="add", description="Add a character (long texts in a form)")
@@ -160,8 +160,7 @@ class CharacterAdmin(AdminChecked):
         hangul: str | None = None,
         source_url: str | None = None,
     ) -> None:
-        assert interaction.guild_id is not None
-        guild_id = interaction.guild_id
+        guild_id = guild_id_of(interaction)
         t = await self.bot.texts(interaction)
         source_ref = source_of(source, certainty, source_url, t)
         new_status = status_of(status)
@@ -186,7 +185,7 @@ class CharacterAdmin(AdminChecked):
                 status_source=source_ref,
                 notes=values["notes"],
             )
-            await self.bot.ensure_seeded(guild_id)
+            await self.bot.seeder.ensure(guild_id)
             character = await self.bot.store.characters.add(guild_id, modal_interaction.user.id, fields)
             await self._show(modal_interaction, "admin_character.added", character)
 
@@ -213,8 +212,7 @@ class CharacterAdmin(AdminChecked):
         certainty: str | None = None,
         source_url: str | None = None,
     ) -> None:
-        assert interaction.guild_id is not None
-        guild_id = interaction.guild_id
+        guild_id = guild_id_of(interaction)
         t = await self.bot.texts(interaction)
         current = (await self._get(guild_id, character)).fields
         source_ref = current.source
@@ -268,21 +266,21 @@ class CharacterAdmin(AdminChecked):
         certainty: str = Certainty.REPORTED.value,
         source_url: str | None = None,
     ) -> None:
-        assert interaction.guild_id is not None
+        guild_id = guild_id_of(interaction)
         t = await self.bot.texts(interaction)
         new_status, source_ref = status_of(status), source_of(source, certainty, source_url, t)
-        await self._get(interaction.guild_id, character)
+        await self._get(guild_id, character)
         updated = await self.bot.store.characters.set_status(
-            interaction.guild_id, interaction.user.id, character, new_status, source_ref
+            guild_id, interaction.user.id, character, new_status, source_ref
         )
         await self._show(interaction, "admin_character.updated", updated)
 
     @app_commands.command(name="remove", description="Remove a character (it can be restored)")
     @app_commands.describe(character="The character")
     async def remove(self, interaction: discord.Interaction[HalfbieBot], character: str) -> None:
-        assert interaction.guild_id is not None
-        found = await self._get(interaction.guild_id, character)
-        await self.bot.store.characters.remove(interaction.guild_id, interaction.user.id, character)
+        guild_id = guild_id_of(interaction)
+        found = await self._get(guild_id, character)
+        await self.bot.store.characters.remove(guild_id, interaction.user.id, character)
         t = await self.bot.texts(interaction)
         message = t("admin_character.removed", name=safe(found.fields.name, NAME_MAX))
         await interaction.response.send_message(message, ephemeral=True)
@@ -290,13 +288,11 @@ class CharacterAdmin(AdminChecked):
     @app_commands.command(name="restore", description="Bring back a removed character")
     @app_commands.describe(character="The removed character")
     async def restore(self, interaction: discord.Interaction[HalfbieBot], character: str) -> None:
-        assert interaction.guild_id is not None
-        found = await self.bot.store.characters.get(interaction.guild_id, character, include_removed=True)
+        guild_id = guild_id_of(interaction)
+        found = await self.bot.store.characters.get(guild_id, character, include_removed=True)
         if found is None or found.removed_at is None:
             raise NotFound("admin_character.no_removed", key=safe(character, 100))
-        restored = await self.bot.store.characters.restore(
-            interaction.guild_id, interaction.user.id, character
-        )
+        restored = await self.bot.store.characters.restore(guild_id, interaction.user.id, character)
         await self._show(interaction, "admin_character.restored", restored)
 
     @edit.autocomplete("character")
@@ -308,7 +304,7 @@ class CharacterAdmin(AdminChecked):
         if interaction.guild_id is None:
             return []
         characters = await self.bot.store.characters.list(interaction.guild_id)
-        return [c.choice() for c in self.bot.indexes.of(characters).search(current, limit=25)]
+        return [choice(c) for c in self.bot.indexes.of(characters).search(current, limit=25)]
 
     @restore.autocomplete("character")
     async def removed_autocomplete(
@@ -317,4 +313,4 @@ class CharacterAdmin(AdminChecked):
         if interaction.guild_id is None:
             return []
         removed = await self.bot.store.characters.list_removed(interaction.guild_id)
-        return [c.choice() for c in self.bot.indexes.of(removed).search(current, limit=25)]
+        return [choice(c) for c in self.bot.indexes.of(removed).search(current, limit=25)]

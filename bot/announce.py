@@ -1,4 +1,5 @@
-"""Posting to a server's announcement channel, pinging only its news role.
+"""The one way the bot posts to a server's announcement channel: news, dates, stage
+changes, reminders and poll results all go through :class:`Announcer`.
 
 Everything is checked before Discord is asked (a refused request counts toward
 Discord's limit of invalid requests), and every way a post can fail becomes one
@@ -6,7 +7,12 @@ catalog phrase: told to the admin in their language, logged (and kept on a remin
 in English.  The content of an announcement is only the role mention the bot builds
 from the server's settings; what admins typed goes into the embed, which never pings.
 The embed is written in the server's language: a channel post has no member whose
-Discord language could apply, so "auto" means English there.
+Discord language could apply, so "auto" means English there (:meth:`Announcer.texts`,
+which the poll messages use too).
+
+A post made by a scheduled job carries the job's ``nonce``: Discord answers a second
+post with the same nonce (a retry after a crash) with the message it already created,
+so the post happens once.
 """
 
 from __future__ import annotations
@@ -18,15 +24,22 @@ from dataclasses import dataclass
 import aiohttp
 import discord
 
-from bot.client import HalfbieBot
-from bot.i18n import DEFAULT, Texts, language_for
+from bot.i18n import DEFAULT, Catalog, Texts, language_for
 from bot.render.release import ping_content
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-_NEEDED = ("view_channel", "send_messages", "embed_links")
+# What a channel needs for the bot to post announcement cards there.
+CHANNEL_NEEDS = ("view_channel", "send_messages", "embed_links")
 
 Render = Callable[[Texts], discord.Embed]
+
+
+def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
+    """What the bot lacks to post cards in ``channel`` (empty when it can)."""
+    permissions = channel.permissions_for(me)
+    return [name for name in CHANNEL_NEEDS if not getattr(permissions, name)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +60,7 @@ class Outcome:
     def _say(self, key: str | None, t: Texts) -> str | None:
         if key is None:
             return None
-        needed = ", ".join(t(f"admin_release.perm_{name}") for name in _NEEDED)
+        needed = ", ".join(t(f"admin_release.perm_{name}") for name in CHANNEL_NEEDS)
         return t(key, channel=f"<#{self.channel_id}>", error=self.error, perms=needed)
 
     def problem_text(self, t: Texts) -> str | None:
@@ -58,17 +71,36 @@ class Outcome:
 
 
 class Announcer:
-    def __init__(self, bot: HalfbieBot) -> None:
-        self.bot = bot
+    """Owned by the bot (one instance); ``guild`` looks a server up in the gateway's cache."""
 
-    async def post(self, guild_id: int, render: Render, *, what: str, quiet: bool = False) -> Outcome:
-        """Post ``render(t)`` to the server's announcement channel with its news role pinged,
-        ``t`` in the server's language.
+    def __init__(self, store: Store, catalog: Catalog, guild: Callable[[int], discord.Guild | None]) -> None:
+        self.store = store
+        self.catalog = catalog
+        self._guild = guild
 
-        ``quiet`` logs a failure at INFO (a reminder's retries, already warned about once).
+    async def texts(self, guild_id: int) -> Texts:
+        """The language of what the bot posts in the server's channels."""
+        settings = await self.store.settings.get(guild_id)
+        return Texts(self.catalog, language_for(settings.language, None))
+
+    async def post(
+        self,
+        guild_id: int,
+        render: Render,
+        *,
+        what: str,
+        ping: bool = True,
+        nonce: str | None = None,
+        quiet: bool = False,
+    ) -> Outcome:
+        """Post ``render(t)`` to the server's announcement channel, ``t`` in the server's
+        language, pinging its news role when ``ping`` (and nobody otherwise).
+
+        ``nonce`` makes the post idempotent for a few minutes (a job's retry).  ``quiet``
+        logs a failure at INFO (a retry, already warned about once).
         """
-        outcome = await self._post(guild_id, render)
-        english = Texts(self.bot.catalog, DEFAULT)
+        outcome = await self._post(guild_id, render, ping=ping, nonce=nonce)
+        english = Texts(self.catalog, DEFAULT)
         if outcome.problem is not None:
             level = logging.INFO if quiet else logging.WARNING
             problem = outcome.problem_text(english)
@@ -77,23 +109,23 @@ class Announcer:
             log.info("Posted the %s in server %d, but %s", what, guild_id, outcome.note_text(english))
         return outcome
 
-    async def _post(self, guild_id: int, render: Render) -> Outcome:
-        settings = await self.bot.store.settings.get(guild_id)
+    async def _post(self, guild_id: int, render: Render, *, ping: bool, nonce: str | None) -> Outcome:
+        settings = await self.store.settings.get(guild_id)
         if settings.announce_channel_id is None:
             return Outcome(problem="admin_release.no_channel")
-        guild = self.bot.get_guild(guild_id)
+        guild = self._guild(guild_id)
         if guild is None:
             return Outcome(problem="admin_release.no_guild")
         channel = guild.get_channel(settings.announce_channel_id)
         if not isinstance(channel, discord.TextChannel):
             return Outcome(problem="admin_release.gone_channel")
         me = guild.me
-        perms = channel.permissions_for(me)
-        if not all(getattr(perms, name) for name in _NEEDED):
+        if missing_permissions(channel, me):
             return Outcome(problem="admin_release.no_perms", channel_id=channel.id)
+        perms = channel.permissions_for(me)
         role: discord.Role | None = None
         note = None
-        if settings.ping_role_id is not None:
+        if ping and settings.ping_role_id is not None:
             role = guild.get_role(settings.ping_role_id)
             if role is None:
                 note = "admin_release.gone_role"
@@ -102,12 +134,13 @@ class Announcer:
         allowed = discord.AllowedMentions(
             everyone=False, users=False, replied_user=False, roles=[role] if role else False
         )
-        embed = render(Texts(self.bot.catalog, language_for(settings.language, None)))
+        embed = render(Texts(self.catalog, language_for(settings.language, None)))
         try:
             message = await channel.send(
                 content=ping_content(role.id if role else None),
                 embed=embed,
                 allowed_mentions=allowed,
+                nonce=nonce,
             )
         except discord.HTTPException as exc:
             # A 4xx is a refusal: nothing was posted.  A 5xx (after discord.py's retries)

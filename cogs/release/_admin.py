@@ -14,24 +14,34 @@ from typing import Any, TypeVar
 import discord
 from discord import app_commands
 
-from bot.checks import AdminChecked
+from bot.announce import Outcome
+from bot.checks import AdminChecked, guild_id_of
 from bot.client import HalfbieBot
 from bot.errors import BadInput, Refused
 from bot.i18n import Texts
 from bot.models import Certainty, NewsFields, NewsItem, SourceRef, Stage
 from bot.render.characters import CERTAINTY_CHOICES
-from bot.render.release import STAGE_CHOICES, stage_label, timestamp
+from bot.render.release import (
+    STAGE_CHOICES,
+    date_announcement,
+    news_announcement,
+    news_choice,
+    news_line,
+    stage_announcement,
+    stage_label,
+    timestamp,
+)
 from bot.render.text import clip, safe
 from bot.store import ChangedSince
-from cogs.release._announce import Announcer, Outcome
-from cogs.release._dates import (
+
+from ._dates import (
     parse_link,
     parse_news_date,
     parse_premiere,
     today,
     zone_names,
 )
-from cogs.release._forms import (
+from ._forms import (
     DETAILS_MAX,
     HEADLINE_MAX,
     SOURCE_MAX,
@@ -82,11 +92,6 @@ def choice(kind: type[E], value: str) -> E:
         raise BadInput("errors.bad_choice", value=f"`{typed}`", choices=choices) from None
 
 
-def _guild_id(interaction: discord.Interaction[HalfbieBot]) -> int:
-    assert interaction.guild_id is not None  # the /admin group is guild-only
-    return interaction.guild_id
-
-
 def _clean(text: str | None) -> str | None:
     return text.strip() or None if text else None
 
@@ -135,7 +140,6 @@ class NewsAdmin(AdminChecked):
     def __init__(self, bot: HalfbieBot) -> None:
         super().__init__(name="news", description="Season 2 release news")
         self.bot = bot
-        self.announcer = Announcer(bot)
 
     async def _item(self, guild_id: int, value: str) -> NewsItem:
         text = value.strip().lstrip("#")
@@ -151,10 +155,10 @@ class NewsAdmin(AdminChecked):
     ) -> list[app_commands.Choice[str]]:
         if interaction.guild_id is None:
             return []
-        await self.bot.ensure_seeded(interaction.guild_id)
+        await self.bot.seeder.ensure(interaction.guild_id)
         items = await self.bot.store.news.find(interaction.guild_id, str(current or "")[:100])
         t = await self.bot.texts(interaction)
-        return [item.choice(t) for item in items]
+        return [news_choice(item, t) for item in items]
 
     @app_commands.command(name="add", description="Add release news and announce it")
     @app_commands.describe(
@@ -181,8 +185,8 @@ class NewsAdmin(AdminChecked):
         fields = _fields(headline, certainty, source, date, link, None, now=now, t=t)
 
         async def save(modal_interaction: discord.Interaction, text: str | None) -> None:
-            guild_id = _guild_id(interaction)
-            await self.bot.ensure_seeded(guild_id)
+            guild_id = guild_id_of(interaction)
+            await self.bot.seeder.ensure(guild_id)
             full = NewsFields(
                 headline=fields.headline,
                 happened_on=fields.happened_on,
@@ -193,8 +197,10 @@ class NewsAdmin(AdminChecked):
             item = await self.bot.store.news.add(guild_id, modal_interaction.user.id, full)
             # Posting may wait on Discord's rate limits: answer within 3 s by deferring first.
             await modal_interaction.response.defer(ephemeral=True, thinking=True)
-            outcome = await self.announcer.post(guild_id, item.announcement, what="news")
-            answer = t("admin_release.added", id=item.id, line=item.line(t))
+            outcome = await self.bot.announcer.post(
+                guild_id, lambda server: news_announcement(item, server), what="news"
+            )
+            answer = t("admin_release.added", id=item.id, line=news_line(item, t))
             await reply(modal_interaction, f"{answer} {announced(outcome, t)}")
 
         if details:
@@ -214,10 +220,10 @@ class NewsAdmin(AdminChecked):
         item: app_commands.Range[str, 1, 100],
         certainty: str | None = None,
     ) -> None:
-        guild_id = _guild_id(interaction)
+        guild_id = guild_id_of(interaction)
         if certainty is not None:
             choice(Certainty, certainty)
-        await self.bot.ensure_seeded(guild_id)
+        await self.bot.seeder.ensure(guild_id)
         current = await self._item(guild_id, item)
         t = await self.bot.texts(interaction)
 
@@ -238,7 +244,7 @@ class NewsAdmin(AdminChecked):
             if saved == current:
                 answer = t("admin_release.unchanged", id=current.id)
             else:
-                answer = t("admin_release.edited", id=saved.id, line=saved.line(t))
+                answer = t("admin_release.edited", id=saved.id, line=news_line(saved, t))
                 answer += " " + t("admin_release.no_announcement")
             await reply(modal_interaction, answer)
 
@@ -250,8 +256,8 @@ class NewsAdmin(AdminChecked):
     async def remove(
         self, interaction: discord.Interaction[HalfbieBot], item: app_commands.Range[str, 1, 100]
     ) -> None:
-        guild_id = _guild_id(interaction)
-        await self.bot.ensure_seeded(guild_id)
+        guild_id = guild_id_of(interaction)
+        await self.bot.seeder.ensure(guild_id)
         target = await self._item(guild_id, item)
         removed = await self.bot.store.news.remove(guild_id, interaction.user.id, target.id)
         t = await self.bot.texts(interaction)
@@ -261,7 +267,7 @@ class NewsAdmin(AdminChecked):
 
         async def undo(click: discord.Interaction) -> str:
             restored = await self.bot.store.news.restore(guild_id, click.user.id, removed.id)
-            return clip(t("admin_release.restored", id=restored.id, line=restored.line(t)), ANSWER_MAX)
+            return clip(t("admin_release.restored", id=restored.id, line=news_line(restored, t)), ANSWER_MAX)
 
         await reply(interaction, answer, view=UndoView(interaction.user.id, undo, t))
 
@@ -273,26 +279,25 @@ class ReleaseAdmin(AdminChecked):
     def __init__(self, bot: HalfbieBot) -> None:
         super().__init__(name="release", description="Season 2's stage and premiere date")
         self.bot = bot
-        self.announcer = Announcer(bot)
 
     @app_commands.command(name="stage", description="Set and announce the stage")
     @app_commands.describe(stage="Where Season 2 stands")
     @app_commands.choices(stage=STAGE_CHOICES)
     async def stage(self, interaction: discord.Interaction[HalfbieBot], stage: str) -> None:
-        guild_id = _guild_id(interaction)
+        guild_id = guild_id_of(interaction)
         wanted = choice(Stage, stage)
-        await self.bot.ensure_seeded(guild_id)
+        await self.bot.seeder.ensure(guild_id)
         change = await self.bot.store.release.change_stage(guild_id, interaction.user.id, wanted)
         new = change.release.stage
         t = await self.bot.texts(interaction)
         if change.entry_id is None:
             answer = t("admin_release.stage_same", stage=stage_label(new, t))
         else:
-            old = Stage(str(change.old.get("stage", new)))
+            old = change.previous.stage
             release = change.release
             await interaction.response.defer(ephemeral=True, thinking=True)
-            outcome = await self.announcer.post(
-                guild_id, lambda server: release.stage_announcement(old, server), what="stage change"
+            outcome = await self.bot.announcer.post(
+                guild_id, lambda server: stage_announcement(release, old, server), what="stage change"
             )
             answer = t("admin_release.stage_set", stage=stage_label(new, t), old=stage_label(old, t))
             answer += " " + announced(outcome, t)
@@ -313,7 +318,7 @@ class ReleaseAdmin(AdminChecked):
         timezone: app_commands.Range[str, 1, 60] | None = None,
         clear: bool = False,
     ) -> None:
-        guild_id = _guild_id(interaction)
+        guild_id = guild_id_of(interaction)
         date = date.strip() if date and date.strip() else None
         if clear and date:
             raise BadInput("admin_release.date_both")
@@ -325,13 +330,12 @@ class ReleaseAdmin(AdminChecked):
             if clear or date is None
             else parse_premiere(date, time, timezone, now=self.bot.clock.now(), t=t)
         )
-        await self.bot.ensure_seeded(guild_id)
+        await self.bot.seeder.ensure(guild_id)
         change = await self.bot.store.release.change_premiere(
             guild_id, interaction.user.id, None if premiere is None else premiere.at
         )
         release = change.release
-        old_at = change.old.get("premiere_at")
-        old = int(old_at) if isinstance(old_at, int) else None
+        old = change.previous.premiere_at
         if change.entry_id is None:
             if release.premiere_at is None:
                 answer = t("admin_release.date_none")
@@ -352,8 +356,8 @@ class ReleaseAdmin(AdminChecked):
             if release.stage is not Stage.DATED and release.stage is not Stage.RELEASED:
                 answer += " " + t("admin_release.stage_hint", stage=stage_label(release.stage, t))
             await interaction.response.defer(ephemeral=True, thinking=True)
-            outcome = await self.announcer.post(
-                guild_id, lambda server: release.date_announcement(old, server), what="premiere date"
+            outcome = await self.bot.announcer.post(
+                guild_id, lambda server: date_announcement(release, old, server), what="premiere date"
             )
             answer += " " + announced(outcome, t)
         entry_id = change.entry_id

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import discord
 from discord import app_commands
 
+from bot.checks import guild_id_of
 from bot.client import HalfbieBot
-from bot.i18n import Texts
-from bot.models import AuditEntry
-from bot.render.text import clip, safe
+from bot.render.settings import audit_line
 from bot.ui.paginator import Paginator
 
 PER_PAGE = 10
-VALUE_MAX = 60
-LINE_MAX = 360
 KINDS = ("character", "news", "release", "theory", "settings", "canon")
 WHAT_CHOICES = [
     app_commands.Choice(name=name, value=kind)
@@ -26,24 +22,6 @@ WHAT_CHOICES = [
 ]
 
 
-def _value(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return safe(text, VALUE_MAX)
-
-
-def audit_line(entry: AuditEntry, t: Texts) -> str:
-    """One change: when, who, what, and each changed field as old → new."""
-    who = f"<@{entry.actor_id}>" if entry.actor_id else t("audit.by_canon")
-    old = json.loads(entry.old) if entry.old else {}
-    new = json.loads(entry.new) if entry.new else {}
-    changes = [
-        f"{safe(str(key), 40)}: {_value(old.get(key, '—'))} → {_value(new.get(key, '—'))}" for key in new
-    ]
-    changes += [f"{safe(str(key), 40)}: {_value(old[key])} → —" for key in old if key not in new]
-    head = f"<t:{entry.at}:f> · {who} · `{safe(entry.action, 40)}` · {safe(entry.target, 60)}"
-    return clip(head + ("\n  " + "; ".join(changes) if changes else ""), LINE_MAX)
-
-
 def build(bot: HalfbieBot) -> app_commands.Command[Any, ..., None]:
     """The command, added under /admin (whose check runs for it)."""
 
@@ -51,8 +29,7 @@ def build(bot: HalfbieBot) -> app_commands.Command[Any, ..., None]:
     @app_commands.describe(what="Only changes of this kind")
     @app_commands.choices(what=WHAT_CHOICES)
     async def audit(interaction: discord.Interaction[HalfbieBot], what: str | None = None) -> None:
-        assert interaction.guild_id is not None
-        guild_id = interaction.guild_id
+        guild_id = guild_id_of(interaction)
         t = await bot.texts(interaction)
         prefix = f"{what}." if what in KINDS else None
         total = await bot.store.audit.count(guild_id, prefix)

@@ -1,4 +1,4 @@
-"""About the bot: /help and /about."""
+"""About the bot: ``/help`` (built from the command tree itself) and ``/about``."""
 
 from __future__ import annotations
 
@@ -16,18 +16,18 @@ from bot.errors import Refused
 from bot.i18n import Texts
 from bot.render.text import clip, duration
 
-SECTIONS = {
-    "character": "characters",
-    "characters": "characters",
-    "release": "release",
-    "timeline": "release",
-    "subscribe": "release",
-    "theory": "theories",
-    "admin": "admin",
-}
-SECTION_ORDER = ("characters", "release", "theories", "admin", "other")
+ADMIN = "admin"  # the section of every /admin command, last
 LINE_MAX = 160
 AnyCommand = app_commands.Command[Any, ..., Any]
+
+
+def section_of(command: AnyCommand) -> str:
+    """The feature a command belongs to: the package under ``cogs/`` that defines it (its
+    catalog heading is ``help.<package>``), or the admin section for anything under /admin."""
+    if (command.root_parent or command).name == ADMIN:
+        return ADMIN
+    module = command.callback.__module__.split(".")
+    return module[1] if len(module) > 2 and module[0] == "cogs" else module[-1]
 
 
 def leaves(
@@ -40,7 +40,7 @@ def leaves(
         yield command
 
 
-class Meta(commands.Cog):
+class About(commands.Cog):
     def __init__(self, bot: HalfbieBot) -> None:
         self.bot = bot
 
@@ -73,7 +73,7 @@ class Meta(commands.Cog):
     @app_commands.command(name="help", description="What you can do here, and how prediction points work")
     async def help(self, interaction: discord.Interaction[HalfbieBot]) -> None:
         t = await self.bot.texts(interaction)
-        sections: dict[str, list[str]] = {name: [] for name in SECTION_ORDER}
+        sections: dict[str, list[str]] = {}
         for top in sorted(self.bot.tree.get_commands(), key=lambda c: c.name):
             if not isinstance(top, app_commands.Command | app_commands.Group):
                 continue
@@ -81,9 +81,9 @@ class Meta(commands.Cog):
                 if not await self._may_use(interaction, command):
                     continue
                 line = f"`/{self._name(command, t)}` {self._description(command, t)}"
-                sections[SECTIONS.get(top.name, "other")].append(clip(line, LINE_MAX))
+                sections.setdefault(section_of(command), []).append(clip(line, LINE_MAX))
         embed = discord.Embed(title=t("help.title"), colour=discord.Colour.dark_red())
-        for name in SECTION_ORDER:
+        for name in sorted(sections, key=lambda name: (name == ADMIN, name)):
             lines = sections[name]
             # A field holds 1,024 characters: a long section continues in another field.
             chunk: list[str] = []
@@ -116,7 +116,3 @@ class Meta(commands.Cog):
         canon = t("about.canon_value", article=bot.canon.article.name, date=bot.canon.article_date)
         embed.add_field(name=t("about.canon"), value=clip(canon, 1024), inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
-
-
-async def setup(bot: HalfbieBot) -> None:
-    await bot.add_cog(Meta(bot))

@@ -7,15 +7,14 @@ from collections.abc import Callable
 import discord
 from discord import app_commands
 
-from bot.checks import AdminChecked
+from bot.announce import missing_permissions
+from bot.checks import AdminChecked, assign_problem, guild_id_of
 from bot.client import HalfbieBot
 from bot.errors import BadInput, Refused
 from bot.i18n import LANGUAGES, Texts
-from bot.models import GuildSettings, SpoilerMode
+from bot.models import SpoilerMode
+from bot.render.settings import describe_settings
 from bot.render.text import safe
-
-# What a channel needs for the bot to post announcement cards there.
-CHANNEL_NEEDS = ("view_channel", "send_messages", "embed_links")
 
 SPOILER_CHOICES = [
     app_commands.Choice(name="Hidden", value=SpoilerMode.HIDDEN.value),
@@ -33,46 +32,6 @@ def _permission_list(names: list[str]) -> str:
     return ", ".join(name.replace("_", " ").title() for name in names)
 
 
-def check_channel(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
-    """What the bot lacks to post embeds in ``channel`` (empty when it can)."""
-    permissions = channel.permissions_for(me)
-    return [name for name in CHANNEL_NEEDS if not getattr(permissions, name)]
-
-
-def check_assignable(role: discord.Role, me: discord.Member) -> tuple[str, dict[str, str]] | None:
-    """Why the bot cannot give ``role`` to members (a catalog key and values), or None."""
-    mention = role.mention
-    if role.is_default():
-        return "config.role_everyone", {}
-    if role.managed:
-        return "config.role_managed", {"role": mention}
-    if not me.guild_permissions.manage_roles:
-        return "config.role_no_manage", {"role": mention}
-    if role >= me.top_role:
-        return "config.role_above", {"role": mention}
-    return None
-
-
-def describe_settings(settings: GuildSettings, t: Texts) -> discord.Embed:
-    none = t("config.none")
-
-    def role(role_id: int | None) -> str:
-        return f"<@&{role_id}>" if role_id else none
-
-    rows = [
-        ("admin_role", role(settings.admin_role_id)),
-        ("announce_channel", f"<#{settings.announce_channel_id}>" if settings.announce_channel_id else none),
-        ("ping_role", role(settings.ping_role_id)),
-        ("spoilers", t(f"config.spoilers_{settings.spoiler_mode.value}")),
-        ("language", t(f"config.language_{settings.language}")),
-        ("poll_creators", role(settings.poll_creator_role_id)),
-    ]
-    embed = discord.Embed(title=t("config.title"), colour=discord.Colour.dark_red())
-    for key, value in rows:
-        embed.add_field(name=t(f"config.{key}"), value=f"{value}\n-# {t(f'config.{key}_help')}", inline=False)
-    return embed
-
-
 class ConfigAdmin(AdminChecked):
     def __init__(self, bot: HalfbieBot) -> None:
         super().__init__(name="config", description="This server's settings")
@@ -86,9 +45,9 @@ class ConfigAdmin(AdminChecked):
         **changes: object,
     ) -> None:
         """Store one setting (audited by the store) and say what it is now."""
-        assert interaction.guild_id is not None
-        await self.bot.ensure_seeded(interaction.guild_id)
-        await self.bot.store.settings.update(interaction.guild_id, interaction.user.id, **changes)
+        guild_id = guild_id_of(interaction)
+        await self.bot.seeder.ensure(guild_id)
+        await self.bot.store.settings.update(guild_id, interaction.user.id, **changes)
         t = await self.bot.texts(interaction)  # after the save: a new language answers at once
         name = t(f"config.{setting}")
         if shown is None:
@@ -99,9 +58,8 @@ class ConfigAdmin(AdminChecked):
 
     @app_commands.command(name="show", description="Every setting and what it means")
     async def show(self, interaction: discord.Interaction[HalfbieBot]) -> None:
-        assert interaction.guild_id is not None
         t = await self.bot.texts(interaction)
-        settings = await self.bot.store.settings.get(interaction.guild_id)
+        settings = await self.bot.store.settings.get(guild_id_of(interaction))
         await interaction.response.send_message(embed=describe_settings(settings, t), ephemeral=True)
 
     @app_commands.command(name="admin-role", description="Role that may use /admin (empty clears)")
@@ -123,7 +81,7 @@ class ConfigAdmin(AdminChecked):
         if channel is not None:
             guild = interaction.guild
             assert guild is not None
-            missing = check_channel(channel, guild.me)
+            missing = missing_permissions(channel, guild.me)
             if missing:
                 raise Refused(
                     "config.channel_missing", channel=channel.mention, permissions=_permission_list(missing)
@@ -144,10 +102,9 @@ class ConfigAdmin(AdminChecked):
         if role is not None:
             guild = interaction.guild
             assert guild is not None
-            problem = check_assignable(role, guild.me)
+            problem = assign_problem(role, guild.me)
             if problem is not None:
-                key, values = problem
-                raise Refused(key, **values)
+                raise Refused(f"config.role_{problem}", role=role.mention)
         shown = (lambda _: role.mention) if role else None
         await self._save(interaction, "ping_role", shown, ping_role_id=role.id if role else None)
 

@@ -1,0 +1,177 @@
+"""The release tracker: where Season 2 stands in one server (one row per server)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+import aiosqlite
+
+from bot.models import LastChange, Release, ReleaseChange, Stage
+
+from ._db import Db, fetch_one
+from ._rows import changes
+from .audit import ensure_guild, record
+from .errors import NoSuchRecord
+from .news import ChangedSince
+from .reminders import schedule
+
+__all__ = ["ReleaseQueries"]
+
+
+_RELEASE_COLUMNS = "guild_id, stage, premiere_at, updated_at, updated_by"
+
+
+def _release(row: sqlite3.Row) -> Release:
+    return Release(
+        guild_id=row["guild_id"],
+        stage=Stage(row["stage"]),
+        premiere_at=row["premiere_at"],
+        updated_at=row["updated_at"],
+        updated_by=row["updated_by"],
+    )
+
+
+def _default_release(guild_id: int) -> Release:
+    return Release(guild_id, Stage.RUMOURED, premiere_at=None, updated_at=0, updated_by=None)
+
+
+class ReleaseQueries:
+    """Where Season 2 stands in one server."""
+
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    async def get(self, guild_id: int) -> Release:
+        """The server's row; a rumoured release with no date before the server is seeded."""
+        row = await self._db.read_one(
+            f"SELECT {_RELEASE_COLUMNS} FROM release WHERE guild_id = ?", (guild_id,)
+        )
+        return _default_release(guild_id) if row is None else _release(row)
+
+    async def change_stage(self, guild_id: int, actor_id: int | None, stage: Stage) -> ReleaseChange:
+        """Set the stage; the change carries its audit entry and the previous values."""
+        return await self._set(guild_id, actor_id, "release.stage", {"stage": Stage(stage)})
+
+    async def change_premiere(
+        self, guild_id: int, actor_id: int | None, premiere_at: int | None
+    ) -> ReleaseChange:
+        """Set (or clear) the premiere; its countdown reminders move in the same transaction."""
+        return await self._set(guild_id, actor_id, "release.premiere", {"premiere_at": premiere_at})
+
+    async def undo(self, guild_id: int, actor_id: int | None, entry_id: int) -> ReleaseChange:
+        """Put back the previous values recorded by the audit entry ``entry_id``.
+
+        Raises NoSuchRecord when the entry is not one of this server's release changes, and
+        ChangedSince when the release changed again after it (an undo never overwrites a
+        later change).  The undo is itself audited, so it can be undone the same way.
+        """
+        now = self._db.now()
+
+        async def job(conn: aiosqlite.Connection) -> ReleaseChange:
+            entry = await fetch_one(
+                conn,
+                "SELECT action, old, new FROM audit WHERE guild_id = ? AND id = ? "
+                "AND action IN ('release.stage', 'release.premiere')",
+                (guild_id, entry_id),
+            )
+            if entry is None:
+                raise NoSuchRecord("release change", entry_id)
+            old_values = json.loads(entry["old"] or "{}")
+            new_values = json.loads(entry["new"] or "{}")
+            current = await _read_release(conn, guild_id)
+            now_values = {"stage": current.stage, "premiere_at": current.premiere_at}
+            if any(now_values.get(key) != value for key, value in new_values.items()):
+                raise ChangedSince("the release")
+            wanted = {k: v for k, v in old_values.items() if k in now_values}
+            if "stage" in wanted:
+                wanted["stage"] = Stage(wanted["stage"])
+            return await _apply(conn, guild_id, actor_id, entry["action"], wanted, now)
+
+        return await self._db.write(job)
+
+    async def last_change(self, guild_id: int) -> LastChange | None:
+        """The newest change of the server's release record or news, from the audit trail
+        (the canon's seed counts as one); None before the server is seeded."""
+        row = await self._db.read_one(
+            "SELECT at, actor_id, action FROM audit WHERE guild_id = ? AND action IN ("
+            + ", ".join(f"'{action}'" for action in _TRACKED)
+            + ") ORDER BY id DESC LIMIT 1",
+            (guild_id,),
+        )
+        if row is None:
+            return None
+        return LastChange(at=row["at"], actor_id=row["actor_id"], action=row["action"])
+
+    async def _set(
+        self, guild_id: int, actor_id: int | None, action: str, wanted: dict[str, Any]
+    ) -> ReleaseChange:
+        now = self._db.now()
+
+        async def job(conn: aiosqlite.Connection) -> ReleaseChange:
+            return await _apply(conn, guild_id, actor_id, action, wanted, now)
+
+        return await self._db.write(job)
+
+
+# What the release card's "last updated" line follows.
+_TRACKED = (
+    "canon.seed",
+    "news.add",
+    "news.update",
+    "news.remove",
+    "news.restore",
+    "release.stage",
+    "release.premiere",
+)
+
+
+async def _read_release(conn: aiosqlite.Connection, guild_id: int) -> Release:
+    row = await fetch_one(conn, f"SELECT {_RELEASE_COLUMNS} FROM release WHERE guild_id = ?", (guild_id,))
+    return _default_release(guild_id) if row is None else _release(row)
+
+
+async def _apply(
+    conn: aiosqlite.Connection,
+    guild_id: int,
+    actor_id: int | None,
+    action: str,
+    wanted: dict[str, Any],
+    now: int,
+) -> ReleaseChange:
+    """Write ``wanted`` into the release row, audit it, and move the reminders with the date."""
+    row = await fetch_one(conn, f"SELECT {_RELEASE_COLUMNS} FROM release WHERE guild_id = ?", (guild_id,))
+    old = _default_release(guild_id) if row is None else _release(row)
+    current = {"stage": old.stage, "premiere_at": old.premiere_at}
+    before, after = changes(current, wanted)
+    if not after and row is not None:
+        return ReleaseChange(old, previous=old, entry_id=None)
+    new = Release(
+        guild_id,
+        Stage(wanted.get("stage", old.stage)),
+        wanted.get("premiere_at", old.premiere_at),
+        updated_at=now,
+        updated_by=actor_id,
+    )
+    await ensure_guild(conn, guild_id, now)
+    await conn.execute(
+        f"INSERT INTO release ({_RELEASE_COLUMNS}) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (guild_id) DO UPDATE SET stage = excluded.stage, "
+        "premiere_at = excluded.premiere_at, updated_at = excluded.updated_at, "
+        "updated_by = excluded.updated_by",
+        (guild_id, new.stage.value, new.premiere_at, now, actor_id),
+    )
+    if "premiere_at" in after:
+        await schedule(conn, guild_id, new.premiere_at, now)
+    entry = await record(
+        conn,
+        guild_id=guild_id,
+        at=now,
+        actor_id=actor_id,
+        action=action,
+        target="release",
+        old=before,
+        new=after,
+    )
+    return ReleaseChange(new, previous=old, entry_id=entry.id)
