@@ -13,28 +13,11 @@ import pytest_asyncio
 
 from bot.client import HalfbieBot, create_bot
 from bot.config import Config
+from tests.clock import ManualClock
 from tests.fakediscord import FakeDiscord, FakeGuild, FakeMember
 from tests.store_fixtures import store  # noqa: F401  (a fixture)
 
 pytest_plugins = ["tests.fakediscord.plugin"]
-
-
-class ManualClock:
-    """A clock the test moves; nothing sleeps."""
-
-    def __init__(self, start: float = 1_790_000_000.0) -> None:
-        self._now = start
-        self._mono = 1000.0
-
-    def now(self) -> float:
-        return self._now
-
-    def monotonic(self) -> float:
-        return self._mono
-
-    def advance(self, seconds: float) -> None:
-        self._now += seconds
-        self._mono += seconds
 
 
 @dataclass

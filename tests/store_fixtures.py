@@ -26,23 +26,26 @@ from bot.models import (
     TheoryFields,
 )
 from bot.store import Store
+from tests.clock import Instant, ManualClock
 
 __all__ = ["FakeClock", "clock_of", "small_canon", "store"]
 
 START = 1_700_000_000  # 2023-11-14, a fixed "now" for every test
 
 
-class FakeClock:
-    """A clock that stands still until the test moves it."""
+class FakeClock(ManualClock):
+    """The tests' one clock (:class:`tests.clock.ManualClock`), starting at :data:`START`.
+
+    Its time also reads as a number, ``clock.now``, as the store tests written before the
+    one clock read it; ``clock.now()`` works too, so it drives a scheduler as well.
+    """
 
     def __init__(self, now: float = START) -> None:
-        self.now = float(now)
+        super().__init__(now)
 
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+    @property
+    def now(self) -> Instant:
+        return Instant(self())
 
 
 def clock_of(store: Store) -> FakeClock:

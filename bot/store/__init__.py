@@ -27,6 +27,7 @@ from .audit import AuditQueries
 from .characters import CharacterQueries
 from .errors import AlreadyExists, NoSuchRecord, StoreClosed, StoreError, StoreOpenError
 from .guilds import GuildQueries
+from .jobs import JobQueries
 from .members import MemberQueries
 from .meta import MetaQueries
 from .news import ChangedSince, NewsQueries
@@ -86,6 +87,7 @@ class Store:
         self.meta = MetaQueries(self._db)
         self.members = MemberQueries(self._db)
         self.transfer = TransferQueries(self._db)
+        self.jobs = JobQueries(self._db)
 
     @classmethod
     async def open(
