@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import os
 import subprocess
 import sys
@@ -20,8 +21,11 @@ import pytest
 import pytest_asyncio
 from discord import app_commands
 from discord.ext import commands
+from discord.http import Route
 
 from tests.fakediscord import (
+    NONCE_WINDOW,
+    FakeChannel,
     FakeDiscord,
     FakeDiscordError,
     FakeGuild,
@@ -1033,3 +1037,223 @@ async def test_direct_message(env: Env) -> None:
     dm = env.fake.dm_channels[env.fan.id]
     assert [m.content for m in env.fake.messages_in(dm)] == ["welcome to the fan server"]
     assert msg.channel.id == dm.id
+
+
+# ------------------------------------------------------------------ message nonces
+
+
+async def general_of(env: Env) -> discord.TextChannel:
+    """The bot's own #general, once it has parsed everything sent so far."""
+    await env.fake.barrier()
+    ch = env.bot.get_channel(env.guild.general.id)
+    assert isinstance(ch, discord.TextChannel)
+    return ch
+
+
+async def warmed_up(env: Env) -> discord.TextChannel:
+    """#general after one post (deleted again).  discord.py sends one request at a time on
+    a route whose rate limit it has not seen yet; once an answer told it the limit (10000)
+    it sends concurrently, so a held request does not block the next one."""
+    ch = await general_of(env)
+    await (await ch.send("warm-up")).delete()
+    return ch
+
+
+def post_route(channel: FakeChannel) -> Route:
+    return Route("POST", "/channels/{channel_id}/messages", channel_id=channel.id)
+
+
+async def test_nonce_returns_the_message_already_created(env: Env) -> None:
+    fake, guild, bot = env.fake, env.guild, env.bot
+    ch = await general_of(env)
+    created: list[discord.Message] = []
+
+    async def on_message(message: discord.Message) -> None:
+        created.append(message)
+
+    bot.add_listener(on_message, "on_message")
+    first = await ch.send("Nam-ra's scene", nonce="scene-1")
+    again = await ch.send("Nam-ra's scene (retry)", nonce="scene-1")
+    assert again.id == first.id
+    assert again.content == "Nam-ra's scene"  # Discord's answer is the earlier message
+    assert first.nonce == again.nonce == "scene-1"
+    [stored] = fake.messages_in(guild.general)
+    assert stored.id == first.id
+    assert stored.nonce == "scene-1"
+    posts = [r for r in fake.requests if r.method == "POST" and r.path == f"/channels/{ch.id}/messages"]
+    assert [(r.status, r.json["nonce"], r.json["enforce_nonce"]) for r in posts] == [
+        (200, "scene-1", True),
+        (200, "scene-1", True),
+    ]
+    await fake.barrier()
+    assert [(m.id, m.nonce) for m in created] == [(first.id, "scene-1")]  # one MESSAGE_CREATE
+    # discord.py sends str(nonce): an int nonce and its text are one nonce
+    number = await ch.send("by number", nonce=7)
+    assert (await ch.send("by text", nonce="7")).id == number.id
+    # another nonce, or the same one in another channel, is another message
+    assert (await ch.send("other", nonce="scene-2")).id != first.id
+    news = guild.add_channel("news")
+    await fake.barrier()
+    news_ch = bot.get_channel(news.id)
+    assert isinstance(news_ch, discord.TextChannel)
+    elsewhere = await news_ch.send("Nam-ra's scene", nonce="scene-1")
+    assert elsewhere.id != first.id
+    # a fetched message does not carry its nonce (as on Discord)
+    assert (await ch.fetch_message(first.id)).nonce is None
+    # a deleted message no longer answers for its nonce
+    await first.delete()
+    reposted = await ch.send("Nam-ra's scene", nonce="scene-1")
+    assert reposted.id != first.id
+    # past the window the nonce is forgotten
+    assert fake.nonce_window == NONCE_WINDOW == 600
+    fake.nonce_window = 0.0
+    assert (await ch.send("later", nonce="scene-2")).nonce == "scene-2"
+    assert [m.content for m in fake.messages_in(guild.general)] == [
+        "by number",
+        "other",
+        "Nam-ra's scene",
+        "later",
+    ]
+
+
+async def test_nonce_without_enforce_and_invalid_nonces(env: Env) -> None:
+    fake, guild, bot = env.fake, env.guild, env.bot
+    route = post_route(guild.general)
+    # without enforce_nonce Discord only echoes the nonce; an int nonce stays an int
+    a = await bot.http.request(route, json={"content": "a", "nonce": 42})
+    b = await bot.http.request(route, json={"content": "b", "nonce": 42})
+    assert a["id"] != b["id"]
+    assert a["nonce"] == b["nonce"] == 42
+    assert [m.nonce for m in fake.messages_in(guild.general)] == [42, 42]
+    for bad in ("n" * 26, 1.5, True, ["x"]):
+        with pytest.raises(discord.HTTPException) as err:
+            await bot.http.request(route, json={"content": "c", "nonce": bad, "enforce_nonce": True})
+        assert err.value.status == 400
+    with pytest.raises(discord.HTTPException):
+        await bot.http.request(route, json={"content": "c", "nonce": "n", "enforce_nonce": "yes"})
+    found = fake.take_violations()
+    assert len(found) == 5
+    assert "nonce: Must be 25 or fewer in length." in found[0]
+    assert all("nonce" in v for v in found)
+    assert len(fake.messages_in(guild.general)) == 2
+    ok = await bot.http.request(route, json={"content": "d", "nonce": "n" * 25, "enforce_nonce": True})
+    assert ok["nonce"] == "n" * 25
+
+
+# ------------------------------------------------------------------ holding requests
+
+POST_MESSAGE = r"^POST /channels/\d+/messages$"
+
+
+def errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [f"{r.name}: {r.getMessage()}" for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_hold_before_applies_nothing_until_released(env: Env) -> None:
+    fake, guild = env.fake, env.guild
+    ch = await warmed_up(env)
+    hold = fake.hold_requests(POST_MESSAGE, stage="before")
+    send = asyncio.create_task(ch.send("held back"))
+    [rec] = await hold.wait()
+    assert hold.held == [rec]
+    assert rec.json["content"] == "held back"
+    await asyncio.sleep(0.1)
+    assert not send.done()
+    assert rec.status == 0
+    assert fake.messages_in(guild.general) == []
+    # one request only: the next one goes through while the first is still held
+    passing = await ch.send("not held")
+    assert [m.content for m in fake.messages_in(guild.general)] == ["not held"]
+    hold.release()
+    sent = await asyncio.wait_for(send, 5)
+    assert rec.status == 200
+    assert [m.id for m in fake.messages_in(guild.general)] == [passing.id, sent.id]
+    assert fake.messages_in(guild.general)[1].content == "held back"
+    # a released hold catches nothing more
+    await ch.send("after release")
+    assert len(hold.held) == 1
+
+
+async def test_hold_after_applies_and_withholds_the_answer(env: Env) -> None:
+    fake, guild = env.fake, env.guild
+    ch = await warmed_up(env)
+    hold = fake.hold_requests(POST_MESSAGE, stage="after", count=2)
+    sends = [asyncio.create_task(ch.send(f"vote {i}")) for i in range(2)]
+    held = await hold.wait()
+    assert sorted(r.json["content"] for r in held) == ["vote 0", "vote 1"]
+    assert {r.status for r in held} == {200}
+    assert sorted(m.content for m in fake.messages_in(guild.general)) == ["vote 0", "vote 1"]
+    await asyncio.sleep(0.1)
+    assert not any(s.done() for s in sends)
+    hold.release()
+    sent = await asyncio.wait_for(asyncio.gather(*sends), 5)
+    assert sorted(m.id for m in sent) == sorted(m.id for m in fake.messages_in(guild.general))
+
+
+async def test_hold_wait_times_out_with_an_assertion(env: Env) -> None:
+    hold = env.fake.hold_requests(POST_MESSAGE, stage="before", count=2)
+    with pytest.raises(AssertionError, match="to be held"):
+        await hold.wait(timeout=0.1)
+    with pytest.raises(ValueError, match="stage"):
+        env.fake.hold_requests(POST_MESSAGE, stage="during")  # type: ignore[arg-type]
+
+
+async def test_held_request_of_a_client_that_went_away_ends_quietly(
+    env: Env, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake, guild = env.fake, env.guild
+    ch = await warmed_up(env)
+    caplog.set_level(logging.DEBUG, logger="aiohttp")
+    # "before": the client gives up (as a killed bot does); releasing later applies nothing
+    before = fake.hold_requests(POST_MESSAGE, stage="before")
+    send = asyncio.create_task(ch.send("lost"))
+    [lost] = await before.wait()
+    send.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await send
+    await asyncio.sleep(0.1)  # the fake notices the closed connection
+    before.release()
+    # "after": applied, the answer is lost with its client
+    after = fake.hold_requests(POST_MESSAGE, stage="after")
+    send = asyncio.create_task(ch.send("kept", nonce="kept-1"))
+    [kept] = await after.wait()
+    send.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await send
+    await asyncio.sleep(0.1)
+    after.release()
+    assert [m.content for m in fake.messages_in(guild.general)] == ["kept"]
+    assert (lost.status, kept.status) == (0, 200)
+    # the client retries with the same nonce and gets the message that was created
+    retry = await ch.send("kept (retry)", nonce="kept-1")
+    assert retry.id == fake.messages_in(guild.general)[0].id
+    assert len(fake.messages_in(guild.general)) == 1
+    assert errors_logged(caplog) == []
+
+
+async def test_close_drops_what_is_held(fake_discord: FakeDiscord) -> None:  # noqa: F811
+    # A fake of its own, to close it while the client still waits; the fixture's fake is
+    # only there for its watch on ERROR records.
+    async with FakeDiscord() as fake:
+        guild = fake.add_guild()
+        with fake.patched():
+            client = discord.Client(intents=discord.Intents.default())
+            task = asyncio.create_task(client.start(fake.token))
+            await fake.wait_ready()
+            await fake.barrier()
+            ch = client.get_channel(guild.general.id)
+            assert isinstance(ch, discord.TextChannel)
+            hold = fake.hold_requests(POST_MESSAGE, stage="before")
+            send = asyncio.create_task(ch.send("never"))
+            [rec] = await hold.wait()
+            started = time.monotonic()
+            await fake.close()
+            closing = time.monotonic() - started
+            with pytest.raises(aiohttp.ClientError):
+                await asyncio.wait_for(send, 5)
+            await client.close()
+            await task
+    assert hold.dropped
+    assert rec.status == 0
+    assert fake.messages_in(guild.general) == []
+    assert closing < 1.0  # the held handler ended at once: no shutdown timeout waited out

@@ -72,6 +72,16 @@ so the bot's settings accept it)
   ``dm_channels`` (by recipient id);
   ``await wait_for_message(channel, predicate=None, timeout=5, *, after=0)``;
   ``await wait_for_edit(message, count=1, timeout=5)``.
+- Message nonces, as Discord does them: a ``POST /channels/{id}/messages`` with ``nonce``
+  and ``"enforce_nonce": true`` (discord.py's ``send(nonce=X)`` sends ``str(X)`` and both
+  fields; without ``nonce=`` it sends a random one) gets the message already created with
+  that nonce in that channel by the same author within ``NONCE_WINDOW`` (10 minutes;
+  ``nonce_window`` per fake; the fake's monotonic time) - the same 200 answer and id, no
+  second MESSAGE_CREATE - instead of a second message.  Without ``enforce_nonce`` nothing
+  is deduplicated.  Nonces compare as text; a deleted message no longer counts.  The answer
+  to the creating POST and its MESSAGE_CREATE carry ``nonce`` (later fetches do not, as on
+  Discord); ``FakeMessage.nonce`` records it.  A nonce must be an int or a string of at
+  most 25 characters (else 400 and a violation).
 - Records: ``requests`` (``RequestRecord`` = ``(method, path, json)`` tuples, path without
   ``/api/v10``, plus ``.status``, ``.query``, ``.files``, ``.at``); ``violations`` (list of
   str); ``take_violations()`` (return and clear); ``http_errors`` (4xx answers that are not
@@ -83,6 +93,20 @@ so the bot's settings accept it)
   events replayed); ``await send_reconnect()`` (op 7); ``await invalidate_session()`` (op 9);
   ``dispatch_event(name, data, *, guild=None)``; ``allow_resume``,
   ``allowed_privileged_intents``, ``interaction_deadline``, ``recommended_shards``.
+- Holding requests, to stop or kill the bot at an exact step:
+  ``hold_requests(pattern, *, stage: Literal["before", "after"], count=1) -> Hold`` catches
+  the next ``count`` requests matching the regex on ``"METHOD /path"``.  ``"before"``: the
+  request is not applied (nothing is created) and not answered; ``"after"``: it is applied
+  (the message exists, MESSAGE_CREATE went out) and only the answer is withheld.
+  ``Hold``: ``await hold.wait(timeout=5)`` (returns the records once ``count`` are held;
+  AssertionError on timeout), ``held`` (list of ``RequestRecord``; ``status`` stays 0 while
+  a "before" one waits), ``release()`` (answer them normally, a "before" one applied first;
+  the hold then catches nothing more).  When the client goes away (the bot process is
+  SIGKILLed, or its request is cancelled) a held request ends quietly - nothing logged,
+  nothing raised - and a "before" one is never applied.  ``close()`` drops whatever is
+  still held (not applied, connection closed without an answer).  Typical use with
+  ``python -m bot`` in a subprocess: hold its POST, ``await hold.wait()``, SIGKILL, start
+  it again.
 
 ``FakeGuild``: ``id``, ``name``, ``locale``, ``roles`` (by position; ``everyone``,
 ``bot_role`` "Halfbie", ``admin_role`` "Admin" = ADMINISTRATOR above the bot),
@@ -104,6 +128,7 @@ REMOVE.
 
 ``FakeMessage``: ``id``, ``channel_id``, ``guild_id``, ``author_id``, ``content``,
 ``embeds``, ``components``, ``flags``, ``ephemeral``, ``loading``, ``attachments``,
+``nonce`` (of the channel post that created it, as sent; None for interaction messages),
 ``edits`` (number of edits), ``history`` (earlier versions), ``pinged`` (see below),
 ``deleted``, ``pinned``, ``interaction_id``, ``custom_ids()``, ``component(custom_id)``,
 ``buttons()``, ``text`` (content + embed texts, for asserts).
@@ -127,7 +152,7 @@ fills the loading message (as Discord does): it is then both ``message`` and
 ``followups[0]``.
 
 What is validated (each breach is a 400 with Discord's error body *and* a violation):
-message content/embeds/components/allowed_mentions/flags (see limits.py), empty messages,
+message content/embeds/components/allowed_mentions/flags/nonce (see limits.py), empty messages,
 modals, autocomplete choices, application commands (names, descriptions, options,
 choices, localizations), callbacks after ``interaction_deadline`` (404 10062), second
 callbacks (400 40060), callback types that do not fit the interaction, follow-ups/edits
@@ -145,13 +170,14 @@ from __future__ import annotations
 
 from .interactions import FakeDiscordError, InteractionResult
 from .permissions import ALL_PERMISSIONS, DEFAULT_EVERYONE, Perm
-from .server import FAKE_TOKEN, FakeDiscord, RequestRecord
+from .server import FAKE_TOKEN, NONCE_WINDOW, FakeDiscord, Hold, RequestRecord
 from .state import FakeChannel, FakeGuild, FakeMember, FakeMessage, FakeRole, FakeUser
 
 __all__ = [
     "ALL_PERMISSIONS",
     "DEFAULT_EVERYONE",
     "FAKE_TOKEN",
+    "NONCE_WINDOW",
     "FakeChannel",
     "FakeDiscord",
     "FakeDiscordError",
@@ -160,6 +186,7 @@ __all__ = [
     "FakeMessage",
     "FakeRole",
     "FakeUser",
+    "Hold",
     "InteractionResult",
     "Perm",
     "RequestRecord",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import math
@@ -23,7 +25,7 @@ from .interactions import (
     InteractionResult,
 )
 from .permissions import Perm
-from .server import RequestRecord
+from .server import Hold, RequestRecord
 from .state import FakeChannel, FakeGuild, FakeMember, FakeMessage, FakeRole
 from .util import empty_response, error_body, json_response
 
@@ -41,6 +43,12 @@ API_PREFIX = re.compile(r"^/api(?:/v\d+)?(/.*)$")
 P = r"/api/v{ver:\d+}"
 _MAJOR = re.compile(r"^/(?:(channels|guilds)/(\d+)|(webhooks|interactions)/(\d+)/([^/]+))")
 _DIGITS = re.compile(r"/\d{5,}")
+
+# How often a held request looks whether its client is still there.  aiohttp tells a handler
+# nothing when the client goes away after its body was read (handler cancellation is off,
+# and must stay off: it would cut every other handler short too), but the request's
+# transport is gone or closing from then on.
+HOLD_POLL = 0.01
 
 # Which callback types each interaction type accepts.
 CALLBACKS_FOR = {
@@ -63,6 +71,11 @@ class ApiError(Exception):
 
 def _truthy(value: str | None) -> bool:
     return value is not None and value.lower() in ("1", "true", "yes")
+
+
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 class HttpApi:
@@ -95,6 +108,40 @@ class HttpApi:
         rec.files = len(files)
         fake.requests.append(rec)
 
+        hold = fake._catch(where, rec)
+        if hold is not None and hold.stage == "before" and not await self._wait_release(request, hold):
+            return self._unanswered(request)
+        resp = await self._answer(request, handler, rec)
+        if hold is not None and hold.stage == "after" and not await self._wait_release(request, hold):
+            return self._unanswered(request)
+        return resp
+
+    async def _wait_release(self, request: web.Request, hold: Hold) -> bool:
+        """Wait until ``hold`` is released.  False: the request must end without being
+        applied or answered, because its client went away (the bot was killed or gave up)
+        or the fake is closing."""
+        while not hold.released:
+            if _client_gone(request):
+                return False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(hold._event.wait(), HOLD_POLL)
+        return not hold.dropped and not _client_gone(request)
+
+    @staticmethod
+    def _unanswered(request: web.Request) -> web.Response:
+        """End a held request without an answer: close its connection (if still open).
+        aiohttp then fails to write the returned response and ignores that quietly (a
+        debug record), so nothing is logged as an error and nothing reaches the test."""
+        transport = request.transport
+        if transport is not None:
+            transport.close()
+        return empty_response(499)  # nginx's "client closed request"; never sent
+
+    async def _answer(self, request: web.Request, handler: Handler, rec: RequestRecord) -> web.StreamResponse:
+        """Apply one recorded request: injected failures, rate limits, auth, the route."""
+        fake = self.fake
+        method, api_path = rec.method, rec.path
+        where = request[WHERE]
         failed = self._injected_failure(where)
         if failed is not None:
             rec.status = failed.status
@@ -759,6 +806,13 @@ class HttpApi:
                 )
         if problems:
             return self._bad_request(request, problems)
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce") is True:
+            # A retry of a post that already went through (the answer was lost, or the bot
+            # restarted): Discord answers with that message instead of posting it twice.
+            earlier = fake._message_for_nonce(ch.id, fake.bot_user_id, nonce)
+            if earlier is not None:
+                return json_response(fake._message_payload(earlier, with_nonce=True))
         msg = fake._create_message(
             request[WHERE],
             channel_id=ch.id,
@@ -767,8 +821,9 @@ class HttpApi:
             flags=int(body.get("flags") or 0),
             msg_type=19 if ref else 0,
             attachments=self._attachments(files, body),
+            nonce=nonce,
         )
-        return json_response(fake._message_payload(msg))
+        return json_response(fake._message_payload(msg, with_nonce=True))
 
     async def list_messages(self, request: web.Request) -> web.Response:
         ch = self._channel(request)

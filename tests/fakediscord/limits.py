@@ -508,6 +508,22 @@ def validate_allowed_mentions(am: Any, path: str = "allowed_mentions") -> list[P
     return out
 
 
+def validate_nonce(payload: Mapping[str, Any]) -> list[Problem]:
+    """``nonce`` is an integer or a string of at most 25 characters; ``enforce_nonce`` a bool.
+
+    A JSON ``true`` is a Python ``bool`` (an ``int`` subclass) and a float is no integer:
+    both are refused, as Discord refuses anything but an integer or a string."""
+    out: list[Problem] = []
+    nonce = payload.get("nonce")
+    if nonce is not None and (isinstance(nonce, bool) or not isinstance(nonce, int | str)):
+        out.append(Problem("nonce", "NONCE_TYPE_INVALID", "Must be an integer or a string."))
+    _max_len(out, "nonce", nonce, NONCE_MAX)
+    enforce = payload.get("enforce_nonce")
+    if enforce is not None and not isinstance(enforce, bool):
+        out.append(Problem("enforce_nonce", "BASE_TYPE_BOOLEAN", "Must be either true or false."))
+    return out
+
+
 def validate_message(
     payload: Any,
     *,
@@ -543,9 +559,7 @@ def validate_message(
                 "content and embeds cannot be used with IS_COMPONENTS_V2",
             )
         )
-    nonce = payload.get("nonce")
-    if isinstance(nonce, str):
-        _max_len(out, "nonce", nonce, NONCE_MAX)
+    out += validate_nonce(payload)
     poll = payload.get("poll")
     if isinstance(poll, dict):
         _max_len(out, "poll.question.text", (poll.get("question") or {}).get("text"), POLL_QUESTION_MAX)

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 
@@ -51,6 +51,10 @@ DEFAULT_PARSE_INTERACTION = ("users",)
 
 # Shaped like a real bot token (id.timestamp.hmac) so the bot's settings accept it.
 FAKE_TOKEN = "MTAwMDAwMDAwMDAwMDAwMDAx.FakeDC.ZmFrZS1kaXNjb3JkLXRva2VuLW9mZmxpbmU"
+
+# How long a channel post's nonce is remembered for ``enforce_nonce``.  Discord documents
+# "the past few minutes"; 10 minutes covers any retry discord.py or a restarted bot makes.
+NONCE_WINDOW = 10 * 60.0
 
 
 class RequestRecord(tuple[str, str, Any]):
@@ -93,6 +97,60 @@ class FailRule:
     hits: int = 0
 
 
+class Hold:
+    """Requests caught by :meth:`FakeDiscord.hold_requests`, waiting for :meth:`release`.
+
+    ``stage="before"``: the request is not applied and not answered until released.
+    ``stage="after"``: it is applied at once, only its answer waits.  The first ``count``
+    requests matching ``pattern`` are caught; after that (or after :meth:`release`) the
+    hold lets everything through.  A caught request whose client goes away (the bot is
+    killed, or cancels the request) ends quietly; a "before" one is then never applied.
+    """
+
+    def __init__(self, pattern: re.Pattern[str], stage: Literal["before", "after"], count: int) -> None:
+        self.pattern = pattern
+        self.stage: Literal["before", "after"] = stage
+        self.count = count
+        self.held: list[RequestRecord] = []
+        self.released = False
+        self.dropped = False
+        self._event = asyncio.Event()
+        self._caught = Signal()
+
+    def _catch(self, where: str, rec: RequestRecord) -> bool:
+        if self.released or len(self.held) >= self.count or not self.pattern.search(where):
+            return False
+        self.held.append(rec)
+        self._caught.pulse()
+        return True
+
+    async def wait(self, timeout: float = 5.0) -> list[RequestRecord]:  # noqa: ASYNC109
+        """Return (the held records) once ``count`` matching requests have been caught."""
+        what = (
+            f"{self.count} request(s) matching {self.pattern.pattern!r} to be held ({len(self.held)} so far)"
+        )
+        try:
+            await self._caught.wait_until(lambda: len(self.held) >= self.count, timeout, what)
+        except TimeoutError as exc:
+            raise AssertionError(str(exc)) from None
+        return list(self.held)
+
+    def release(self) -> None:
+        """Answer the held requests normally (a "before" one is applied first) and stop
+        catching new ones."""
+        self.released = True
+        self._event.set()
+
+    def _drop(self) -> None:
+        """The fake is closing: end held requests without applying or answering them."""
+        self.dropped = True
+        self.release()
+
+    def __repr__(self) -> str:
+        state = "dropped" if self.dropped else "released" if self.released else "holding"
+        return f"<Hold {self.stage} {self.pattern.pattern!r} {len(self.held)}/{self.count} {state}>"
+
+
 @dataclass
 class RateRule:
     pattern: re.Pattern[str]
@@ -128,6 +186,7 @@ class FakeDiscord:
         self.gateway_url = ""
         self.interaction_deadline = interaction_deadline
         self.followup_window = 15 * 60.0
+        self.nonce_window = NONCE_WINDOW
         self.heartbeat_interval_ms = 41250
         self.recommended_shards = 1
         self.allowed_privileged_intents = PRIVILEGED_INTENTS
@@ -143,6 +202,8 @@ class FakeDiscord:
         self.messages: dict[int, FakeMessage] = {}
         self.dm_channels: dict[int, FakeChannel] = {}  # by recipient user id
         self._channel_messages: dict[int, list[FakeMessage]] = {}
+        # (channel id, author id) -> nonce (as text) -> (monotonic time, message), oldest first
+        self._nonces: dict[tuple[int, int], dict[str, tuple[float, FakeMessage]]] = {}
         self._user_counter = 0
 
         # commands
@@ -187,6 +248,7 @@ class FakeDiscord:
         # faults
         self._fail_rules: list[FailRule] = []
         self._rate_rules: list[RateRule] = []
+        self._holds: list[Hold] = []
         if realistic_rate_limits:
             self.rate_limit(r"^POST /channels/\d+/messages$", 5, 5.0)
             self.rate_limit(r"^PATCH /channels/\d+/messages/\d+$", 5, 5.0)
@@ -212,6 +274,10 @@ class FakeDiscord:
         return self
 
     async def close(self) -> None:
+        """Stop serving.  Requests still held by :meth:`hold_requests` are dropped: a
+        "before" one is never applied, and their connections close without an answer."""
+        for hold in self._holds:
+            hold._drop()
         for conn in list(self._gateway_connections):
             await conn.close(1001)
         if self._runner is not None:
@@ -523,17 +589,17 @@ class FakeDiscord:
         )
         return message
 
-    def _message_payload(self, msg: FakeMessage) -> dict[str, Any]:
+    def _message_payload(self, msg: FakeMessage, *, with_nonce: bool = False) -> dict[str, Any]:
         mentions = []
         for p in sorted(msg.pinged):
             if p.startswith("user:"):
                 u = self.users.get(int(p[5:]))
                 if u is not None:
                     mentions.append(u.payload())
-        return msg.payload(mentions=mentions)
+        return msg.payload(mentions=mentions, with_nonce=with_nonce)
 
-    def _gateway_message_payload(self, msg: FakeMessage) -> dict[str, Any]:
-        data = self._message_payload(msg)
+    def _gateway_message_payload(self, msg: FakeMessage, *, with_nonce: bool = False) -> dict[str, Any]:
+        data = self._message_payload(msg, with_nonce=with_nonce)
         if msg.guild_id is not None:
             data["guild_id"] = str(msg.guild_id)
             guild = self.guilds.get(msg.guild_id)
@@ -593,6 +659,7 @@ class FakeDiscord:
         msg_type: int = 0,
         interaction: InteractionResult | None = None,
         attachments: list[dict[str, Any]] | None = None,
+        nonce: str | int | None = None,
     ) -> FakeMessage:
         msg = FakeMessage(
             message_id=self.snowflakes.next(),
@@ -607,12 +674,15 @@ class FakeDiscord:
             interaction_id=interaction.id if interaction is not None else None,
             interaction_metadata=self._interaction_metadata(interaction),
             attachments=attachments,
+            nonce=nonce,
         )
         msg.flags = flags
         default_parse = DEFAULT_PARSE_INTERACTION if interaction is not None else DEFAULT_PARSE_CHANNEL
         msg.pinged = self._compute_pings(msg, data, default_parse=default_parse)
         self._check_pings(where, msg, interaction.member.id if interaction and interaction.member else None)
         self.messages[msg.id] = msg
+        if nonce is not None:
+            self._remember_nonce(msg, nonce)
         if not msg.ephemeral:
             self._channel_messages.setdefault(channel_id, []).append(msg)
             ch = self.channels.get(channel_id)
@@ -621,6 +691,33 @@ class FakeDiscord:
             self._message_event("MESSAGE_CREATE", msg)
         self._channel_signal(channel_id).pulse()
         return msg
+
+    def _nonces_of(self, channel_id: int, author_id: int) -> dict[str, tuple[float, FakeMessage]]:
+        """The live nonces of one author in one channel; forgets those past ``nonce_window``
+        (entries are in creation order, so only the front needs looking at)."""
+        seen = self._nonces.setdefault((channel_id, author_id), {})
+        horizon = time.monotonic() - self.nonce_window
+        while seen:
+            key, (at, _) = next(iter(seen.items()))
+            if at > horizon:
+                break
+            del seen[key]
+        return seen
+
+    def _remember_nonce(self, msg: FakeMessage, nonce: str | int) -> None:
+        seen = self._nonces_of(msg.channel_id, msg.author_id)
+        key = str(nonce)
+        seen.pop(key, None)  # re-inserted at the end: the dict stays in creation order
+        seen[key] = (time.monotonic(), msg)
+
+    def _message_for_nonce(self, channel_id: int, author_id: int, nonce: str | int) -> FakeMessage | None:
+        """The message this author created in this channel with ``nonce`` within
+        ``nonce_window``, if it still exists.  Nonces compare as text: 123 and "123" are one
+        nonce (discord.py always sends ``str(nonce)``)."""
+        found = self._nonces_of(channel_id, author_id).get(str(nonce))
+        if found is None or found[1].deleted:
+            return None
+        return found[1]
 
     def _interaction_metadata(self, r: InteractionResult | None) -> dict[str, Any] | None:
         if r is None:
@@ -686,7 +783,9 @@ class FakeDiscord:
         intent = INTENT_GUILD_MESSAGES if msg.guild_id is not None else INTENT_DIRECT_MESSAGES
         if session is None or not session.intents & intent:
             return
-        session.dispatch(event, data if data is not None else self._gateway_message_payload(msg))
+        if data is None:
+            data = self._gateway_message_payload(msg, with_nonce=event == "MESSAGE_CREATE")
+        session.dispatch(event, data)
 
     # ================================================================ violations
 
@@ -715,6 +814,28 @@ class FakeDiscord:
         rule = FailRule(re.compile(pattern), status, count, retry_after, is_global)
         self._fail_rules.append(rule)
         return rule
+
+    def hold_requests(self, pattern: str, *, stage: Literal["before", "after"], count: int = 1) -> Hold:
+        """Hold the next ``count`` requests whose ``"METHOD /path"`` matches ``pattern``, to
+        stop (or kill) the bot at an exact step.  ``stage="before"``: not applied, no answer;
+        ``stage="after"``: applied (a message is created and dispatched), only the answer is
+        withheld.  ``await hold.wait()`` until they are caught, then ``hold.release()`` or kill
+        the client (the held requests then end quietly, a "before" one never applied)."""
+        if stage not in ("before", "after"):
+            raise ValueError(f"stage must be 'before' or 'after', not {stage!r}")
+        if count < 1:
+            raise ValueError(f"count must be at least 1, not {count}")
+        hold = Hold(re.compile(pattern), stage, count)
+        self._holds = [h for h in self._holds if not h.released]  # released ones catch nothing
+        self._holds.append(hold)
+        return hold
+
+    def _catch(self, where: str, rec: RequestRecord) -> Hold | None:
+        """The first active hold that takes this request, if any."""
+        for hold in self._holds:
+            if hold._catch(where, rec):
+                return hold
+        return None
 
     def rate_limit(self, pattern: str, limit: int, per: float) -> RateRule:
         """Enforce a real per-route limit (``limit`` requests per ``per`` seconds, per major
@@ -1136,4 +1257,4 @@ class FakeDiscord:
 
 
 # Re-exported for convenience.
-__all__ = ["FakeDiscord", "FakeDiscordError", "RequestRecord"]
+__all__ = ["NONCE_WINDOW", "FakeDiscord", "FakeDiscordError", "Hold", "RequestRecord"]

@@ -523,7 +523,10 @@ class FakeGuild:
 
 class FakeMessage:
     """A message the bot (or the fake) created: channel message, interaction response or
-    follow-up.  Fields reflect the latest version; ``history`` keeps earlier versions."""
+    follow-up.  Fields reflect the latest version; ``history`` keeps earlier versions.
+
+    ``nonce`` is the nonce the channel post that created it carried (as sent: discord.py
+    sends a string), None for interaction messages, which take none."""
 
     def __init__(
         self,
@@ -540,8 +543,10 @@ class FakeMessage:
         interaction_id: int | None = None,
         interaction_metadata: dict[str, Any] | None = None,
         attachments: list[dict[str, Any]] | None = None,
+        nonce: str | int | None = None,
     ) -> None:
         self.id = message_id
+        self.nonce = nonce
         self.channel_id = channel_id
         self.guild_id = guild_id
         self.author = author
@@ -644,7 +649,10 @@ class FakeMessage:
                 parts.append(c.get("content") or "")
         return "\n".join(p for p in parts if p)
 
-    def payload(self, *, mentions: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    def payload(self, *, mentions: Sequence[dict[str, Any]] = (), with_nonce: bool = False) -> dict[str, Any]:
+        """The message as Discord sends it.  ``with_nonce``: Discord echoes the nonce only in
+        the answer to the POST that created it and in its MESSAGE_CREATE, not when the
+        message is fetched or edited later."""
         data: dict[str, Any] = {
             "id": str(self.id),
             "type": self.type,
@@ -675,6 +683,8 @@ class FakeMessage:
             data["poll"] = copy.deepcopy(self.poll)
         if self.message_reference is not None:
             data["message_reference"] = copy.deepcopy(self.message_reference)
+        if with_nonce and self.nonce is not None:
+            data["nonce"] = self.nonce
         return data
 
     def __repr__(self) -> str:
