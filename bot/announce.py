@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 import discord
@@ -136,11 +137,13 @@ class Announcer:
         )
         embed = render(Texts(self.catalog, language_for(settings.language, None)))
         try:
+            # discord.py sends a nonce with enforce_nonce: a second post with it returns the first.
+            extra: dict[str, Any] = {} if nonce is None else {"nonce": nonce}
             message = await channel.send(
                 content=ping_content(role.id if role else None),
                 embed=embed,
                 allowed_mentions=allowed,
-                nonce=nonce,
+                **extra,
             )
         except discord.HTTPException as exc:
             # A 4xx is a refusal: nothing was posted.  A 5xx (after discord.py's retries)

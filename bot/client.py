@@ -42,7 +42,7 @@ def find_extensions() -> list[str]:
 
 
 class HalfbieBot(commands.Bot):
-    tree: HalfbieTree  # type: ignore[assignment]  # tree_cls below
+    tree: HalfbieTree  # tree_cls below
     # Made in setup_hook, before any extension loads or any interaction is dispatched.
     store: Store
     canon: Canon
@@ -111,15 +111,16 @@ class HalfbieBot(commands.Bot):
         await self.sync_commands(force=self.sync_mode == "force")
 
     async def close(self) -> None:
-        # The order matters: no new timed work, then the gateway (and every cog's
-        # cog_unload, which waits for its own work in flight), then the store.
+        # The order matters: no more seeding (whoever waits for it is released) and no
+        # new timed work, then the gateway (and every cog's cog_unload, which waits for
+        # its own work in flight), then the store.
+        seeder = getattr(self, "seeder", None)
+        if seeder is not None:
+            await seeder.close()
         scheduler = getattr(self, "scheduler", None)
         if scheduler is not None:
             await scheduler.stop()
         await super().close()
-        seeder = getattr(self, "seeder", None)
-        if seeder is not None:
-            await seeder.close()
         store = getattr(self, "store", None)
         if store is not None:
             await store.close()

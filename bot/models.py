@@ -380,6 +380,16 @@ class DeletedMemberData:
 # -- scheduled jobs -----------------------------------------------------------
 
 
+class JobKind(enum.StrEnum):
+    """What the scheduler runs: each feature registers the handler of its own kinds.  The
+    store schedules some of them in the same transaction as the change that needs them."""
+
+    REMIND = "remind"  # a countdown reminder (release); key "<server>:<week|day|premiere>"
+    CLOSE_POLL = "close_poll"  # a poll's closing time (theories); key "<theory>"
+    POLL_RESULT = "poll_result"  # a poll's result card (theories); key "<theory>:<audit entry>"
+    PURGE = "purge"  # the daily purge of servers left long ago (settings); key "daily"
+
+
 class JobState(enum.StrEnum):
     PENDING = "pending"  # waiting for its due time (or for a retry)
     CLAIMED = "claimed"  # a process runs it; another may take it once the lease ends

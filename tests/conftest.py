@@ -44,7 +44,7 @@ class BotRunner:
             if ready not in done:
                 ready.cancel()
                 raise AssertionError("the bot was not ready within 20 s")
-            await bot.seeding_done()
+            await bot.seeder.idle()
         return bot
 
     async def stop(self, bot: HalfbieBot) -> None:

@@ -28,7 +28,7 @@ from bot.models import (
 from bot.store import Store
 from tests.clock import Instant, ManualClock
 
-__all__ = ["FakeClock", "clock_of", "small_canon", "store"]
+__all__ = ["FakeClock", "clock_of", "small_canon", "store", "vote_of"]
 
 START = 1_700_000_000  # 2023-11-14, a fixed "now" for every test
 
@@ -115,3 +115,10 @@ def small_canon(version: int = 1) -> Canon:
         news=tuple(news),
         theories=tuple(theories),
     )
+
+
+async def vote_of(store: Store, guild_id: int, theory_id: int, member_id: int) -> int | None:
+    """The option a member's vote on a theory is for, or None (through the member's votes,
+    as /privacy and /theory mine read them)."""
+    votes = await store.theories.votes_of_member(guild_id, member_id)
+    return next((vote.option for vote in votes if vote.theory_id == theory_id), None)

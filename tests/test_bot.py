@@ -120,7 +120,7 @@ async def test_server_joined_while_running_is_seeded(
     bot = await runner.start()
     other = fake_discord.add_guild("Second server")
     await fake_discord.barrier()
-    await bot.seeding_done()
+    await bot.seeder.idle()
     assert len(await bot.store.characters.list(other.id)) == len(bot.canon.characters)
 
 
@@ -148,7 +148,7 @@ async def test_seed_requests_arriving_together_make_one_batch(
 
     monkeypatch.setattr(bot.store.guilds, "seed_many", counted)
     ids = [10**17 + i for i in range(50)]
-    waiting = [asyncio.create_task(bot.ensure_seeded(guild_id)) for guild_id in ids]
+    waiting = [asyncio.create_task(bot.seeder.ensure(guild_id)) for guild_id in ids]
     await asyncio.sleep(0)  # every request is in; the seeder has not run yet
     waiting[0].cancel()  # a command given up on does not cancel the batch the others wait for
     await asyncio.gather(*waiting[1:])
@@ -157,7 +157,7 @@ async def test_seed_requests_arriving_together_make_one_batch(
     assert sorted(batches[0]) == ids
     assert len(batches) == 1
     assert await bot.store.guilds.seeded(bot.canon.version) >= set(ids)
-    await bot.ensure_seeded(ids[0])  # seeded: a set lookup, no batch
+    await bot.seeder.ensure(ids[0])  # seeded: a set lookup, no batch
     assert len(batches) == 1
 
 
@@ -177,12 +177,12 @@ async def test_a_failed_seed_is_logged_and_tried_again_at_the_next_request(
     monkeypatch.setattr(bot.store.guilds, "seed_many", failing_once)
     other = fake_discord.add_guild("Second server")
     await fake_discord.barrier()
-    await bot.seeding_done()
+    await bot.seeder.idle()
     assert calls == [[other.id]]
-    assert await bot.store.guilds.needs_seed(other.id, bot.canon.version)  # left un-seeded
-    await bot.ensure_seeded(other.id)  # a command for that server: tried again
+    assert other.id not in await bot.store.guilds.seeded(bot.canon.version)  # left un-seeded
+    await bot.seeder.ensure(other.id)  # a command for that server: tried again
     assert calls == [[other.id], [other.id]]
-    assert not await bot.store.guilds.needs_seed(other.id, bot.canon.version)
+    assert other.id in await bot.store.guilds.seeded(bot.canon.version)
 
 
 async def hold_the_writer(bot: HalfbieBot) -> tuple[asyncio.Task[None], asyncio.Event]:
@@ -233,11 +233,13 @@ async def test_a_server_removed_while_its_seed_is_under_way_stays_marked_left(
     finally:
         gate.set()
     await held
-    await bot.seeding_done()
+    await bot.seeder.idle()
     await until(lambda: bot.store.guilds.left_at(other.id))
-    assert not await bot.store.guilds.needs_seed(other.id, bot.canon.version)
+    with closing(sqlite3.connect(bot.store.path)) as conn:  # SQL fixture: seeded, then left
+        version = conn.execute("SELECT canon_version FROM guilds WHERE guild_id = ?", (other.id,)).fetchone()
+    assert version == (bot.canon.version,)
     assert other.id not in await bot.store.guilds.seeded(bot.canon.version)
-    await bot.ensure_seeded(other.id)  # not taken for one of the bot's seeded servers
+    await bot.seeder.ensure(other.id)  # not taken for one of the bot's seeded servers
     assert handed == ["seed", "left", "seed"]
 
 
@@ -247,7 +249,7 @@ async def test_closing_stops_the_seeder_and_releases_its_waiters(
     handed = record_writes(bot, monkeypatch)
     held, gate = await hold_the_writer(bot)
     try:
-        waiting = asyncio.create_task(bot.ensure_seeded(10**17))
+        waiting = asyncio.create_task(bot.seeder.ensure(10**17))
         await until(lambda: handed == ["seed"])
         closing = asyncio.create_task(runner.stop(bot))
         async with asyncio.timeout(5):
@@ -256,7 +258,7 @@ async def test_closing_stops_the_seeder_and_releases_its_waiters(
         gate.set()
     await held
     await closing
-    await bot.ensure_seeded(10**17 + 1)  # after close: returns at once
+    await bot.seeder.ensure(10**17 + 1)  # after close: returns at once
     assert handed == ["seed"]
     assert not await asyncio.to_thread(seeded_characters, runner.config.db_path, 10**17)
 
@@ -294,17 +296,9 @@ async def test_handler_that_raises_gets_a_polite_answer_and_the_bot_goes_on(
     assert about.embeds
 
 
-def test_every_extension_loads_with_descriptions_and_unique_names() -> None:
-    async def load() -> HalfbieBot:
-        from bot.config import Config
-
-        bot = HalfbieBot(Config(token="x", db_path=Path("unused.db")))
-        for extension in find_extensions():
-            await bot.load_extension(extension)
-        return bot
-
-    bot = asyncio.run(load())
+async def test_every_extension_loads_with_descriptions_and_unique_names(bot: HalfbieBot) -> None:
     assert find_extensions(), "no extension found under cogs/"
+    assert sorted(bot.extensions) == find_extensions()
     seen: set[str] = set()
     for command in bot.tree.walk_commands():
         assert command.qualified_name not in seen, f"duplicate command {command.qualified_name}"

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import bot.render.characters as render
 from bot.client import HalfbieBot
 from bot.i18n import LANGUAGES, Catalog, Texts
 from bot.models import Certainty, Character, CharacterFields, SourceRef, SpoilerMode, Status
@@ -352,8 +353,8 @@ def test_any_text_renders_within_limits_and_pings_nobody(
 ) -> None:
     t = Texts(CATALOG, language)
     character = character_of(text, status)
-    embed = character.card(mode, t).to_dict()
-    payload = {"content": character.list_line(mode, t), "embeds": [embed]}
+    embed = render.card(character, mode, t).to_dict()
+    payload = {"content": render.list_line(character, mode, t), "embeds": [embed]}
     assert validate_message(payload, context="channel", creating=True) == []
     # Even parsed with Discord's most permissive defaults, the text pings nobody: it is escaped.
     pings = compute_pings(
@@ -364,6 +365,6 @@ def test_any_text_renders_within_limits_and_pings_nobody(
         role_ids={123},
     )
     assert pings == set()
-    assert len(character.list_line(mode, t)) <= 200
-    choice = character.choice()
+    assert len(render.list_line(character, mode, t)) <= 200
+    choice = render.choice(character)
     assert validate_autocomplete({"choices": [{"name": choice.name, "value": choice.value}]}) == []

@@ -101,7 +101,7 @@ async def test_every_command_survives_hostile_text(
                 continue  # a form opened: what is typed there is checked on submit
             if result.ephemeral:
                 assert result.content or result.embeds, (path, text[:20])
-    with closing(sqlite3.connect(runner.settings.db_path)) as conn:
+    with closing(sqlite3.connect(runner.config.db_path)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         # Hostile text never became a character, a setting or a news item.
         assert (

@@ -1,4 +1,5 @@
-"""The 30-day retention end to end: the bot removed from a server, the clock moved, run_due."""
+"""The 30-day retention end to end: the bot removed from a server, the clock moved, the
+scheduler's daily purge run."""
 
 from __future__ import annotations
 
@@ -7,10 +8,8 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from contextlib import closing
 from pathlib import Path
-from typing import cast
 
 from bot.client import HalfbieBot
-from cogs.housekeeping import DAY, RETENTION, Housekeeping
 from tests.conftest import BotRunner
 from tests.fakediscord import FakeDiscord, FakeGuild, FakeMember
 
@@ -39,11 +38,15 @@ def server_rows(db: Path, guild_id: int) -> dict[str, int]:
     return counts
 
 
-def housekeeping(bot: HalfbieBot) -> Housekeeping:
-    # load_extension imports the module afresh, so its class is not the one imported here.
-    cog = bot.get_cog("Housekeeping")
-    assert type(cog).__qualname__ == Housekeeping.__qualname__
-    return cast(Housekeeping, cog)
+DAY = 86_400
+RETENTION = 30 * DAY
+
+
+async def purge(runner: BotRunner, bot: HalfbieBot, seconds: float) -> None:
+    """Move the clock; once the scheduler has run what came due (the daily purge is one
+    of those jobs), nothing is left due."""
+    runner.clock.advance(seconds)
+    await bot.scheduler.run_due()
 
 
 async def until(check: Callable[[], Awaitable[bool]]) -> None:
@@ -70,7 +73,7 @@ async def test_data_is_kept_29_days_then_purged_after_30(
     bot = await runner.start()
     theory = (await bot.store.theories.list(guild.id))[0]
     await bot.store.theories.cast_vote(guild.id, theory.id, member.id, 0)
-    db = runner.settings.db_path
+    db = runner.config.db_path
     kept = server_rows(db, guild.id)
     other = server_rows(db, stays.id)
     assert kept["characters"] > 0
@@ -82,16 +85,14 @@ async def test_data_is_kept_29_days_then_purged_after_30(
     left_at = await bot.store.guilds.left_at(guild.id)
     assert left_at == int(runner.clock.now())
 
-    runner.clock.advance(29 * DAY)
-    assert await housekeeping(bot).run_due() == []
+    await purge(runner, bot, 29 * DAY)
     assert server_rows(db, guild.id) == kept  # a mistaken kick loses nothing
 
-    runner.clock.advance(RETENTION - 29 * DAY + 1)
-    assert await housekeeping(bot).run_due() == [guild.id]
+    await purge(runner, bot, RETENTION - 29 * DAY + 1)
     assert all(n == 0 for n in server_rows(db, guild.id).values()), server_rows(db, guild.id)
     assert await bot.store.guilds.left_at(guild.id) is None
     assert server_rows(db, stays.id) == other  # the server the bot is still in is untouched
-    assert await housekeeping(bot).run_due() == []
+    assert await bot.scheduler.run_due() == []  # the next purge is a day away
 
 
 async def _left(bot: HalfbieBot, guild_id: int) -> bool:
@@ -109,7 +110,7 @@ async def test_a_server_re_added_within_30_days_keeps_everything(
     theory = (await bot.store.theories.list(guild.id))[0]
     await bot.store.theories.cast_vote(guild.id, theory.id, member.id, 1)
     await bot.store.settings.update(guild.id, None, spoiler_mode="shown")
-    db = runner.settings.db_path
+    db = runner.config.db_path
     kept = server_rows(db, guild.id)
 
     fake_discord.remove_guild(guild)
@@ -120,10 +121,10 @@ async def test_a_server_re_added_within_30_days_keeps_everything(
     await fake_discord.barrier()
     await until(lambda: _back(bot, guild.id))
 
-    runner.clock.advance(20 * DAY)  # 40 days after the removal, 20 after the return
-    assert await housekeeping(bot).run_due() == []
+    await purge(runner, bot, 20 * DAY)  # 40 days after the removal, 20 after the return
     assert server_rows(db, guild.id) == kept
-    assert await bot.store.theories.vote_of(guild.id, theory.id, member.id) == 1
+    votes = await bot.store.theories.votes_of_member(guild.id, member.id)
+    assert [(v.theory_id, v.option) for v in votes] == [(theory.id, 1)]
     assert (await bot.store.settings.get(guild.id)).spoiler_mode == "shown"
 
 
@@ -132,7 +133,7 @@ async def test_removed_or_re_added_while_the_bot_was_down(
 ) -> None:
     back = fake_discord.add_guild("Comes back")
     bot = await runner.start()
-    db = runner.settings.db_path
+    db = runner.config.db_path
     kept = server_rows(db, back.id)
     fake_discord.remove_guild(back)  # while running: marked left
     await fake_discord.barrier()
@@ -147,6 +148,6 @@ async def test_removed_or_re_added_while_the_bot_was_down(
     assert await bot.store.guilds.left_at(guild.id) == int(runner.clock.now())
     await until(lambda: _back(bot, back.id))
 
-    runner.clock.advance(RETENTION + 1)
-    assert await housekeeping(bot).run_due() == [guild.id]
+    await purge(runner, bot, RETENTION + 1)
+    assert all(n == 0 for n in server_rows(db, guild.id).values())
     assert server_rows(db, back.id) == kept

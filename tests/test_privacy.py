@@ -7,14 +7,16 @@ import sqlite3
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
+from typing import cast
 
 import aiosqlite
 
 from bot.client import HalfbieBot
 from bot.models import Theory, TheoryFields
 from bot.render.text import safe
+from tests.clock import ManualClock
 from tests.fakediscord import FakeDiscord, FakeGuild, FakeMember, FakeMessage
-from tests.store_fixtures import ARTICLE
+from tests.store_fixtures import ARTICLE, vote_of
 
 
 def rows(db: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
@@ -28,10 +30,13 @@ def button(message: FakeMessage, label: str) -> str:
     return str(found[0])
 
 
-async def until(check: Callable[[], bool]) -> None:
-    """Poll a condition that another task makes true (the fake's state has no event)."""
+async def until(check: Callable[[], bool], bot: HalfbieBot | None = None) -> None:
+    """Poll a condition that another task makes true (the fake's state has no event),
+    moving the bot's clock when given (the poll messages are refreshed on it)."""
     async with asyncio.timeout(5):
-        while not check():  # noqa: ASYNC110
+        while not check():
+            if bot is not None:
+                cast(ManualClock, bot.clock).advance(0.25)
             await asyncio.sleep(0.01)
 
 
@@ -120,8 +125,8 @@ async def test_delete_asks_first_and_deletes_only_that_members_data(
     (t0, t1, _t2), _ = await voted_server(bot, fake_discord, guild, member, other)
     elsewhere = fake_discord.add_guild("Another server")
     await fake_discord.barrier()
-    await bot.seeding_done()
-    await bot.ensure_seeded(elsewhere.id)
+    await bot.seeder.idle()
+    await bot.seeder.ensure(elsewhere.id)
     far = (await bot.store.theories.list(elsewhere.id))[0]
     assert await bot.store.theories.cast_vote(elsewhere.id, far.id, member.id, 0) == 0
     events: list[tuple[int, int, tuple[int, ...]]] = []
@@ -179,7 +184,7 @@ async def test_delete_asks_first_and_deletes_only_that_members_data(
     assert rows(db, "SELECT * FROM scores WHERE guild_id = ? AND member_id = ?", guild.id, member.id) == []
     assert rows(db, "SELECT * FROM votes WHERE member_id = ? ORDER BY theory_id", other.id) == before_other
     assert rows(db, "SELECT * FROM scores WHERE member_id = ?", other.id) == before_other_scores
-    assert await bot.store.theories.vote_of(elsewhere.id, far.id, member.id) == 0
+    assert await vote_of(bot.store, elsewhere.id, far.id, member.id) == 0
     assert (await bot.store.theories.tally(guild.id, t0.id)).counts[:2] == (0, 1)
     await until(lambda: bool(events))
     assert events == [(guild.id, member.id, tuple(sorted((t0.id, t1.id))))]
@@ -228,7 +233,7 @@ async def test_deleting_votes_updates_the_poll_messages(
     vote = await fake_discord.click(guild, member, poll, poll.buttons()[0]["custom_id"])
     await vote.response()
     await until(
-        lambda: "· 1 vote" in poll.embeds[0].get("footer", {}).get("text", "") or "1 vote" in poll.text
+        lambda: "· 1 vote" in poll.embeds[0].get("footer", {}).get("text", "") or "1 vote" in poll.text, bot
     )
     shown_before = poll.text
 
@@ -240,5 +245,5 @@ async def test_deleting_votes_updates_the_poll_messages(
     await ask.response()
     yes = await fake_discord.click(guild, member, message, button(message, "Yes, delete"))
     await yes.response()
-    await until(lambda: poll.text != shown_before)
+    await until(lambda: poll.text != shown_before, bot)
     assert "0 votes" in poll.text

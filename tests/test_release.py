@@ -1,8 +1,8 @@
 """The Season 2 release tracker end to end through the offline Discord.
 
 /release, /timeline, /subscribe, /admin news and /admin release, the announcements and
-the countdown reminders (the clock is moved, nothing sleeps; reminders are posted by the
-cog's ``run_due``, which its loop calls every minute).
+the countdown reminders (the clock is moved, nothing sleeps; reminders are jobs of the
+one scheduler, run by ``bot.scheduler.run_due()`` as its loop does when the clock says).
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ import json
 import logging
 import sqlite3
 from contextlib import closing
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.client import HalfbieBot
-from bot.models import Certainty, ReminderKind, ReminderState, Stage
-from cogs.release._cog import Release
+from bot.models import Certainty, ReminderKind, Stage
+from bot.store import Store
 from tests.conftest import BotRunner
 from tests.fakediscord import FakeChannel, FakeDiscord, FakeGuild, FakeMember, FakeRole, Perm
 from tests.fakediscord.interactions import InteractionResult
@@ -31,8 +31,13 @@ SEOUL = ZoneInfo("Asia/Seoul")
 # -- helpers ------------------------------------------------------------------------------
 
 
-def cog(bot: HalfbieBot) -> Release:
-    return cast(Release, bot.get_cog("Release"))
+def reminder_jobs(runner: BotRunner, guild_id: int) -> dict[ReminderKind, tuple[str, str | None]]:
+    """The server's reminder jobs (SQL fixture): kind -> (state, note)."""
+    with closing(sqlite3.connect(runner.config.db_path)) as conn:
+        rows = conn.execute(
+            "SELECT key, state, note FROM jobs WHERE kind = 'remind' AND guild_id = ?", (guild_id,)
+        ).fetchall()
+    return {ReminderKind(key.split(":")[1]): (state, note) for key, state, note in rows}
 
 
 async def answer(result: InteractionResult) -> str:
@@ -92,7 +97,7 @@ def premiere_in(runner: BotRunner, days: int, at: dt.time = dt.time(17, 0)) -> t
 
 def counts(runner: BotRunner, guild_id: int) -> dict[str, object]:
     """Everything the release tracker keeps for a server, read straight from the file."""
-    with closing(sqlite3.connect(runner.settings.db_path)) as conn:
+    with closing(sqlite3.connect(runner.config.db_path)) as conn:
         return {
             "news": conn.execute(
                 "SELECT id, headline, removed_at FROM news WHERE guild_id = ? ORDER BY id",
@@ -103,7 +108,8 @@ def counts(runner: BotRunner, guild_id: int) -> dict[str, object]:
             ).fetchall(),
             "audit": conn.execute("SELECT COUNT(*) FROM audit WHERE guild_id = ?", (guild_id,)).fetchone()[0],
             "reminders": conn.execute(
-                "SELECT kind, state FROM reminders WHERE guild_id = ? ORDER BY kind", (guild_id,)
+                "SELECT key, state FROM jobs WHERE kind = 'remind' AND guild_id = ? ORDER BY key",
+                (guild_id,),
             ).fetchall(),
         }
 
@@ -247,7 +253,7 @@ async def test_a_date_is_announced_once_and_reminders_fire_once_each_across_rest
     assert f"<t:{premiere}:F>" in posted[0].text
 
     async def run_and_read() -> list[str]:
-        await cog(bot).run_due()
+        await bot.scheduler.run_due()
         return [m.embeds[0]["title"] for m in fake_discord.messages_in(channel)[1:]]
 
     # 7 days before, then again (nothing new), then 1 day before after a restart.
@@ -275,8 +281,9 @@ async def test_a_date_is_announced_once_and_reminders_fire_once_each_across_rest
     reminders = fake_discord.messages_in(channel)[1:]
     assert all(m.pinged == {f"role:{role.id}"} for m in reminders)
     assert all(f"<t:{premiere}:R>" in m.text for m in reminders)
-    states = {r.kind: r.state for r in await bot.store.reminders.list(guild.id)}
-    assert states == dict.fromkeys(ReminderKind, ReminderState.SENT)
+    assert {kind: state for kind, (state, _) in reminder_jobs(runner, guild.id).items()} == dict.fromkeys(
+        ReminderKind, "done"
+    )
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING and "reminder" in r.getMessage()]
 
 
@@ -297,14 +304,14 @@ async def test_a_reminder_more_than_a_day_late_is_dropped_with_a_log_line(
     runner.clock.advance(premiere - 5 * DAY - int(runner.clock.now()))
     with caplog.at_level(logging.WARNING, logger="cogs"):
         bot = await runner.start()
-        await cog(bot).run_due()
+        await bot.scheduler.run_due()
     assert len(fake_discord.messages_in(channel)) == 1  # only the date's announcement
     dropped = [r.getMessage() for r in caplog.records if "Dropped the week reminder" in r.getMessage()]
     assert len(dropped) == 1
     assert str(guild.id) in dropped[0]
     # The later reminders still come, on time.
     runner.clock.advance(premiere - DAY - int(runner.clock.now()))
-    await cog(bot).run_due()
+    await bot.scheduler.run_due()
     assert [m.embeds[0]["title"] for m in fake_discord.messages_in(channel)[1:]] == ["One day to go"]
 
 
@@ -325,10 +332,10 @@ async def test_reminders_move_with_the_date_and_stop_when_it_is_cleared(
     assert "moved" in fake_discord.messages_in(channel)[-1].embeds[0]["title"]
 
     runner.clock.advance(first - 7 * DAY + 60 - int(runner.clock.now()))
-    await cog(bot).run_due()
+    await bot.scheduler.run_due()
     assert len(fake_discord.messages_in(channel)) == 2  # two announcements, no reminder
     runner.clock.advance(later - 7 * DAY + 60 - int(runner.clock.now()))
-    await cog(bot).run_due()
+    await bot.scheduler.run_due()
     week = fake_discord.messages_in(channel)[-1]
     assert week.embeds[0]["title"] == "One week to go"
     assert f"<t:{later}:F>" in week.text
@@ -336,7 +343,7 @@ async def test_reminders_move_with_the_date_and_stop_when_it_is_cleared(
     cleared = await ask(fake_discord, guild, owner, "admin release date", clear=True)
     assert "cleared" in cleared
     runner.clock.advance(7 * DAY)
-    await cog(bot).run_due()
+    await bot.scheduler.run_due()
     assert len(fake_discord.messages_in(channel)) == 3
     assert "No official premiere date yet" in await release_card(fake_discord, guild, owner)
 
@@ -421,17 +428,17 @@ async def test_a_channel_the_bot_cannot_post_in_is_explained_and_reminders_wait_
 
     # The week reminder is refused too, and waits; once the channel is fixed it goes out.
     runner.clock.advance(premiere - 7 * DAY - int(runner.clock.now()))
-    await cog(bot).run_due()
-    week = next(r for r in await bot.store.reminders.list(guild.id) if r.kind is ReminderKind.WEEK)
-    assert week.state is ReminderState.PENDING
-    assert "I cannot post in" in (week.note or "")
+    await bot.scheduler.run_due()
+    state, note = reminder_jobs(runner, guild.id)[ReminderKind.WEEK]
+    assert state == "pending"
+    assert "I cannot post in" in (note or "")
     channel.set_overwrite(guild.bot_member, allow=int(Perm.SEND_MESSAGES), deny=0)
     guild.update_channel(channel)
     await fake_discord.barrier()
-    await cog(bot).run_due()
+    await bot.scheduler.run_due()
     assert fake_discord.messages_in(channel) == []  # not before its retry time
     runner.clock.advance(15 * 60)
-    await cog(bot).run_due()
+    await bot.scheduler.run_due()
     assert [m.embeds[0]["title"] for m in fake_discord.messages_in(channel)] == ["One week to go"]
 
 
@@ -534,7 +541,7 @@ async def test_clearing_the_date_is_undone_from_the_audit_trail(
     cleared = await fake_discord.slash(guild, owner, "admin release date", clear=True)
     assert "Premiere date cleared" in await answer(cleared)
     assert (await bot.store.release.get(guild.id)).premiere_at is None
-    assert all(r.state is not ReminderState.PENDING for r in await bot.store.reminders.list(guild.id))
+    assert reminder_jobs(runner, guild.id) == {}  # cleared: nothing left to post
     entry = (await bot.store.audit.list(guild.id, "release.premiere", limit=1))[0]
     assert json.loads(entry.old or "{}") == {"premiere_at": premiere}
 
@@ -542,9 +549,8 @@ async def test_clearing_the_date_is_undone_from_the_audit_trail(
     undone = await fake_discord.click(guild, owner, cleared.message, cleared.message.custom_ids()[0])
     assert f"the premiere is <t:{premiere}:F> again" in await answer(undone)
     assert (await bot.store.release.get(guild.id)).premiere_at == premiere
-    pending = [r.kind for r in await bot.store.reminders.list(guild.id)]
-    assert pending == [ReminderKind.WEEK, ReminderKind.DAY, ReminderKind.PREMIERE]
-    assert all(r.state is ReminderState.PENDING for r in await bot.store.reminders.list(guild.id))
+    jobs = reminder_jobs(runner, guild.id)
+    assert {kind: state for kind, (state, _) in jobs.items()} == dict.fromkeys(ReminderKind, "pending")
 
 
 async def test_stage_changes_are_announced_and_audited(
@@ -713,7 +719,7 @@ async def test_members_without_manage_server_are_refused_and_nothing_changes(
     bot = await runner.start()
     channel, _ = await announcements(fake_discord, guild)
     await configure(bot, guild, channel, None)
-    await bot.store.release.set_premiere(guild.id, guild.owner.id, int(bot.clock.now()) + 9 * DAY)
+    await bot.store.release.change_premiere(guild.id, guild.owner.id, int(bot.clock.now()) + 9 * DAY)
     before = counts(runner, guild.id)
     result = await fake_discord.slash(guild, member, command, **options)
     await result.response()
@@ -724,8 +730,8 @@ async def test_members_without_manage_server_are_refused_and_nothing_changes(
     assert fake_discord.messages_in(channel) == []
 
 
-async def test_a_claim_left_by_a_crash_is_never_posted_again(
-    runner: BotRunner, fake_discord: FakeDiscord, guild: FakeGuild, caplog: pytest.LogCaptureFixture
+async def test_a_claim_left_by_a_stopped_bot_is_taken_back_at_start_and_posted_once(
+    runner: BotRunner, fake_discord: FakeDiscord, guild: FakeGuild
 ) -> None:
     bot = await runner.start()
     channel, _ = await announcements(fake_discord, guild)
@@ -733,22 +739,23 @@ async def test_a_claim_left_by_a_crash_is_never_posted_again(
     day, premiere = premiere_in(runner, 10)
     await ask(fake_discord, guild, guild.owner, "admin release date", date=day, time="17:00",
               timezone="Asia/Seoul")  # fmt: skip
-    runner.clock.advance(premiere - 7 * DAY - int(runner.clock.now()))
-    # A run claims the week reminder (committed), then the process dies before posting.
-    claimed = await bot.store.reminders.claim_due(int(runner.clock.now()))
-    assert [r.kind for r in claimed.claimed] == [ReminderKind.WEEK]
     await runner.stop(bot)
+    runner.clock.advance(premiere - 7 * DAY - int(runner.clock.now()))
+    # The bot claimed the week reminder (committed), then stopped before posting it.
+    store = await Store.open(runner.config.db_path, clock=runner.clock)
+    now = int(runner.clock.now())
+    claimed = await store.jobs.claim_due(now, "halfbie", kinds=["remind"], lease=300, limit=10)
+    assert [job.kind for job in claimed] == ["remind"]
+    await store.close()
 
-    bot = await runner.start()
-    runner.clock.advance(11 * 60)
-    with caplog.at_level(logging.WARNING, logger="cogs"):
-        assert await cog(bot).run_due() == []
-    assert len(fake_discord.messages_in(channel)) == 1  # the date's announcement only
-    assert any("it is not posted again" in r.getMessage() for r in caplog.records)
-    states = {r.kind: r.state for r in await bot.store.reminders.list(guild.id)}
-    assert states[ReminderKind.WEEK] is ReminderState.ABANDONED
+    bot = await runner.start()  # takes its own claim back at once, not after the lease
+    await bot.scheduler.run_due()
+    assert [m.embeds[0]["title"] for m in fake_discord.messages_in(channel)[1:]] == ["One week to go"]
+    assert reminder_jobs(runner, guild.id)[ReminderKind.WEEK][0] == "done"
     runner.clock.advance(premiere - DAY - int(runner.clock.now()))
-    assert [r.kind for r in await cog(bot).run_due()] == [ReminderKind.DAY]
+    await bot.scheduler.run_due()
+    titles = [m.embeds[0]["title"] for m in fake_discord.messages_in(channel)[1:]]
+    assert titles == ["One week to go", "One day to go"]
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The release tracker's store: reminders scheduled with the date, claimed once; undo from the trail."""
+"""The release tracker's store: reminder jobs committed with the date; undo from the trail."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.models import Certainty, NewsFields, ReminderKind, ReminderState, SourceRef, Stage
+from bot.models import Certainty, JobKind, NewsFields, ReminderKind, SourceRef, Stage
 from bot.store import ChangedSince, NoSuchRecord, Store
 from tests.store_fixtures import clock_of, small_canon
 
@@ -15,72 +15,49 @@ ADMIN = 7
 DAY = 86400
 
 
-async def states(store: Store) -> dict[ReminderKind, ReminderState]:
-    return {r.kind: r.state for r in await store.reminders.list(GUILD)}
+async def reminders(store: Store) -> dict[ReminderKind, tuple[str, int]]:
+    """The server's reminder jobs: kind -> (state, due time)."""
+    found = {}
+    for kind in ReminderKind:
+        job = await store.jobs.get(JobKind.REMIND, f"{GUILD}:{kind.value}")
+        if job is not None:
+            found[kind] = (job.state.value, job.due_at)
+    return found
 
 
-async def test_reminders_follow_the_date_and_are_claimed_once(store: Store) -> None:
+async def test_reminders_are_jobs_committed_with_the_date(store: Store) -> None:
     clock = clock_of(store)
     now = int(clock.now)
     premiere = now + 10 * DAY
-    await store.release.set_premiere(GUILD, ADMIN, premiere)
-    assert await states(store) == dict.fromkeys(ReminderKind, ReminderState.PENDING)
-    assert [r.due_at for r in await store.reminders.list(GUILD)] == [
-        premiere - 7 * DAY,
-        premiere - DAY,
-        premiere,
-    ]
-    assert not await store.reminders.any_due(now)
+    await store.release.change_premiere(GUILD, ADMIN, premiere)
+    assert await reminders(store) == {
+        ReminderKind.WEEK: ("pending", premiere - 7 * DAY),
+        ReminderKind.DAY: ("pending", premiere - DAY),
+        ReminderKind.PREMIERE: ("pending", premiere),
+    }
 
+    # The week reminder is posted (its job done); clearing the date cancels the others, and
+    # restoring the same date re-arms only what is still ahead and was never posted.
     clock.advance(3 * DAY + 60)
-    now = int(clock.now)
-    assert await store.reminders.any_due(now)
-    first = await store.reminders.claim_due(now)
-    assert [r.kind for r in first.claimed] == [ReminderKind.WEEK]
-    assert (await store.reminders.claim_due(now)).claimed == []  # claimed once
-    assert await store.reminders.mark_sent(first.claimed[0], 555, now)
-    assert not await store.reminders.mark_sent(first.claimed[0], 556, now)  # recorded once
-
-    # Clearing cancels what is pending; restoring the same date does not re-send the week one.
-    await store.release.set_premiere(GUILD, ADMIN, None)
-    assert await states(store) == {ReminderKind.WEEK: ReminderState.SENT}
-    await store.release.set_premiere(GUILD, ADMIN, premiere)
-    assert await states(store) == {
-        ReminderKind.WEEK: ReminderState.SENT,
-        ReminderKind.DAY: ReminderState.PENDING,
-        ReminderKind.PREMIERE: ReminderState.PENDING,
+    [week] = await store.jobs.claim_due(int(clock.now), "test", kinds=[JobKind.REMIND], lease=60, limit=5)
+    assert await store.jobs.complete(week)
+    await store.release.change_premiere(GUILD, ADMIN, None)
+    assert await reminders(store) == {ReminderKind.WEEK: ("done", premiere - 7 * DAY)}
+    await store.release.change_premiere(GUILD, ADMIN, premiere)
+    assert await reminders(store) == {
+        ReminderKind.WEEK: ("done", premiere - 7 * DAY),
+        ReminderKind.DAY: ("pending", premiere - DAY),
+        ReminderKind.PREMIERE: ("pending", premiere),
     }
 
-    # A new date two days away: the week reminder's moment has passed (skipped), the rest move.
-    await store.release.set_premiere(GUILD, ADMIN, now + 2 * DAY)
-    assert await states(store) == {
-        ReminderKind.WEEK: ReminderState.SKIPPED,
-        ReminderKind.DAY: ReminderState.PENDING,
-        ReminderKind.PREMIERE: ReminderState.PENDING,
+    # A new date two days away: the week reminder's moment has passed (none), the rest move.
+    await store.release.change_premiere(GUILD, ADMIN, int(clock.now) + 2 * DAY)
+    soon = int(clock.now) + 2 * DAY
+    assert await reminders(store) == {
+        ReminderKind.WEEK: ("done", premiere - 7 * DAY),
+        ReminderKind.DAY: ("pending", soon - DAY),
+        ReminderKind.PREMIERE: ("pending", soon),
     }
-
-
-async def test_a_claim_is_dropped_late_refused_retried_and_lost_when_the_date_moves(store: Store) -> None:
-    clock = clock_of(store)
-    premiere = int(clock.now) + 10 * DAY
-    await store.release.set_premiere(GUILD, ADMIN, premiere)
-    clock.advance(3 * DAY + 2 * DAY)  # two days past the week reminder
-    due = await store.reminders.claim_due(int(clock.now))
-    assert [r.kind for r in due.dropped] == [ReminderKind.WEEK]
-    assert due.claimed == []
-    assert "more than a day late" in (due.dropped[0].note or "")
-
-    clock.advance(premiere - DAY - int(clock.now))
-    [day] = (await store.reminders.claim_due(int(clock.now))).claimed
-    assert await store.reminders.mark_refused(day, "no channel", int(clock.now))
-    assert (await store.reminders.claim_due(int(clock.now))).claimed == []  # not before the retry
-    clock.advance(15 * 60)
-    [again] = (await store.reminders.claim_due(int(clock.now))).claimed
-    assert again.attempts == 2
-    # The date moves while the post is in flight: its outcome no longer touches the new row.
-    await store.release.set_premiere(GUILD, ADMIN, premiere + 30 * DAY)
-    assert not await store.reminders.mark_sent(again, 1, int(clock.now))
-    assert await states(store) == dict.fromkeys(ReminderKind, ReminderState.PENDING)
 
 
 async def test_removed_news_and_a_cleared_date_come_back_from_the_trail(store: Store) -> None:
@@ -101,7 +78,7 @@ async def test_removed_news_and_a_cleared_date_come_back_from_the_trail(store: S
     dated = await store.release.change_premiere(GUILD, ADMIN, 1_800_000_000)
     cleared = await store.release.change_premiere(GUILD, ADMIN, None)
     assert cleared.entry_id is not None
-    assert cleared.old == {"premiere_at": 1_800_000_000}
+    assert cleared.previous.premiere_at == 1_800_000_000
     undone = await store.release.undo(GUILD, ADMIN, cleared.entry_id)
     assert undone.release.premiere_at == 1_800_000_000
     assert dated.entry_id is not None

@@ -79,7 +79,7 @@ async def test_every_admin_command_refuses_members_and_nothing_changes_then_the_
     assert admin["default_member_permissions"] is not None  # hidden from members by default
     commands = leaves(admin)
     assert len(commands) >= 10
-    before = dump(runner.settings.db_path, guild.id)
+    before = dump(runner.config.db_path, guild.id)
     for path, options in commands:
         # The fake sends the interaction whatever the client would hide: a crafted interaction.
         result = await fake_discord.slash(guild, member, path, options=dummy_options(options, guild, member))
@@ -87,7 +87,7 @@ async def test_every_admin_command_refuses_members_and_nothing_changes_then_the_
         assert result.ephemeral, path
         assert result.modal is None, path
         assert "Manage Server" in result.content, (path, result.content)
-    assert dump(runner.settings.db_path, guild.id) == before
+    assert dump(runner.config.db_path, guild.id) == before
 
     role = guild.add_role("Halfbie admins")
     guild.set_member_roles(member, [role])

@@ -16,6 +16,7 @@ import pytest
 from bot.models import (
     Canon,
     Certainty,
+    JobKind,
     NewsFields,
     SourceRef,
     SpoilerMode,
@@ -26,10 +27,7 @@ from bot.models import (
     TheoryStatus,
 )
 from bot.store import AlreadyExists, NoSuchRecord, Store, StoreError
-from bot.store._db import fetch_value
-from bot.store.audit import ensure_guild, record
-from bot.store.settings import ensure_settings
-from tests.store_fixtures import ARTICLE, NETFLIX, FakeClock, character, clock_of, small_canon
+from tests.store_fixtures import ARTICLE, NETFLIX, FakeClock, character, clock_of, small_canon, vote_of
 
 GUILD = 1001
 ADMIN = 7
@@ -96,9 +94,8 @@ async def test_seen_left_and_purge(store: Store) -> None:
 
 async def test_seed_adds_the_canon_once(store: Store) -> None:
     canon = small_canon()
-    assert await store.guilds.needs_seed(GUILD, canon.version)
+    assert await store.guilds.seeded(canon.version) == set()
     assert await store.guilds.seed_many([GUILD], canon) == [GUILD]
-    assert not await store.guilds.needs_seed(GUILD, canon.version)
     assert await store.guilds.seed_many([GUILD], canon) == []
     assert await store.guilds.seeded(canon.version) == {GUILD}
     assert [c.fields.key for c in await store.characters.list(GUILD)] == [
@@ -130,8 +127,8 @@ async def test_seed_is_idempotent_over_restarts_and_keeps_admin_changes(tmp_path
     news = await store.news.list(GUILD)
     await store.news.remove(GUILD, ADMIN, news[0].id)
     theories = await store.theories.list(GUILD)
-    await store.theories.remove(GUILD, ADMIN, theories[0].id)
-    await store.release.set_stage(GUILD, ADMIN, Stage.IN_PRODUCTION)
+    await store.theories.delete(GUILD, ADMIN, theories[0].id)
+    await store.release.change_stage(GUILD, ADMIN, Stage.IN_PRODUCTION)
     await store.close()
     counts = await count_rows(path)
 
@@ -233,9 +230,9 @@ async def edit_like_an_admin(store: Store, guild_id: int) -> None:
     await store.news.remove(guild_id, ADMIN, news[0].id)
     await store.news.add(guild_id, ADMIN, NewsFields("Teaser out", "2024-05-01", "2024-05-01", NETFLIX))
     theories = await store.theories.list(guild_id)
-    await store.theories.remove(guild_id, ADMIN, theories[0].id)
+    await store.theories.delete(guild_id, ADMIN, theories[0].id)
     await store.theories.cast_vote(guild_id, theories[1].id, 42, 0)
-    await store.release.set_stage(guild_id, ADMIN, Stage.IN_PRODUCTION)
+    await store.release.change_stage(guild_id, ADMIN, Stage.IN_PRODUCTION)
     await store.settings.update(guild_id, ADMIN, spoiler_mode="shown")
 
 
@@ -476,7 +473,7 @@ async def test_every_enum_value_round_trips_and_the_schema_rejects_others(store:
             assert (await store.characters.add(GUILD, ADMIN, fields)).fields == fields
             assert (await store.characters.get(GUILD, key)).fields == fields  # type: ignore[union-attr]
     for stage in Stage:
-        assert (await store.release.set_stage(GUILD, ADMIN, stage)).stage is stage
+        assert (await store.release.change_stage(GUILD, ADMIN, stage)).release.stage is stage
     for mode in SpoilerMode:
         assert (await store.settings.update(GUILD, ADMIN, spoiler_mode=mode)).spoiler_mode is mode
 
@@ -539,13 +536,13 @@ async def test_release_stage_and_premiere(store: Store) -> None:
     release = await store.release.get(GUILD)
     assert release.stage is Stage.RUMOURED
     assert release.premiere_at is None
-    dated = await store.release.set_premiere(GUILD, ADMIN, 1_800_000_000)
+    dated = (await store.release.change_premiere(GUILD, ADMIN, 1_800_000_000)).release
     assert dated.premiere_at == 1_800_000_000
     assert dated.stage is Stage.RUMOURED
-    staged = await store.release.set_stage(GUILD, ADMIN, Stage.DATED)
+    staged = (await store.release.change_stage(GUILD, ADMIN, Stage.DATED)).release
     assert staged.premiere_at == 1_800_000_000
     assert await store.release.get(GUILD) == staged
-    cleared = await store.release.set_premiere(GUILD, ADMIN, None)
+    cleared = (await store.release.change_premiere(GUILD, ADMIN, None)).release
     assert cleared.premiere_at is None
     entries = await store.audit.list(GUILD, "release.")
     assert [e.action for e in entries] == ["release.premiere", "release.stage", "release.premiere"]
@@ -563,12 +560,12 @@ async def test_theory_create_get_list_set_message(store: Store) -> None:
     assert await store.theories.get(GUILD + 1, theory.id) is None
     second = await store.theories.create(GUILD, ADMIN, poll())
     assert [t.id for t in await store.theories.list(GUILD)] == [second.id, theory.id]
-    await store.theories.set_message(GUILD, theory.id, channel_id=11, message_id=12)
+    await store.theories.post_message(GUILD, theory.id, 11, 12, "shown")
     posted = await store.theories.get(GUILD, theory.id)
     assert posted is not None
     assert (posted.channel_id, posted.message_id) == (11, 12)
     with pytest.raises(NoSuchRecord):
-        await store.theories.set_message(GUILD + 1, theory.id, 1, 2)
+        await store.theories.post_message(GUILD + 1, theory.id, 1, 2, "shown")
     with pytest.raises(ValueError, match="2 to 10"):
         await store.theories.create(GUILD, ADMIN, poll("Too many", *map(str, range(11))))
     await store.theories.create(GUILD, ADMIN, poll(key="k"))
@@ -583,20 +580,20 @@ async def test_votes_replace_and_retract(store: Store) -> None:
     clock.advance(5)
     assert await store.theories.cast_vote(GUILD, theory.id, 500, 2) == 2
     assert await store.theories.cast_vote(GUILD, theory.id, 501, 2) == 2
-    assert await store.theories.vote_of(GUILD, theory.id, 500) == 2
+    assert await vote_of(store, GUILD, theory.id, 500) == 2
     assert await store.theories.tally(GUILD, theory.id) == Tally(theory.id, (0, 0, 2))
     votes = await store.theories.votes_of_member(GUILD, 500)
     assert [(v.theory_id, v.option, v.voted_at) for v in votes] == [(theory.id, 2, int(clock.now))]
     assert await store.theories.retract_vote(GUILD, theory.id, 500) is True
     assert await store.theories.retract_vote(GUILD, theory.id, 500) is False
-    assert await store.theories.vote_of(GUILD, theory.id, 500) is None
+    assert await vote_of(store, GUILD, theory.id, 500) is None
     assert (await store.theories.tally(GUILD, theory.id)).total == 1
     # an option the poll does not have, or another server's id: nothing written
     assert await store.theories.cast_vote(GUILD, theory.id, 502, 3) is None
     assert await store.theories.cast_vote(GUILD, theory.id, 502, -1) is None
     assert await store.theories.cast_vote(GUILD + 1, theory.id, 502, 0) is None
     assert await store.theories.cast_vote(GUILD, 999_999, 502, 0) is None
-    assert await store.theories.vote_of(GUILD, theory.id, 502) is None
+    assert await vote_of(store, GUILD, theory.id, 502) is None
     with pytest.raises(NoSuchRecord):
         await store.theories.tally(GUILD + 1, theory.id)
 
@@ -621,7 +618,7 @@ async def test_one_member_voting_fifty_times_at_once_keeps_one_vote(store: Store
     )
     assert results == choices  # each call answers with the vote it recorded
     # the writer runs jobs in the order submitted, so the last call is the last commit
-    assert await store.theories.vote_of(GUILD, theory.id, 77) == choices[-1]
+    assert await vote_of(store, GUILD, theory.id, 77) == choices[-1]
     assert (await store.theories.tally(GUILD, theory.id)).total == 1
 
 
@@ -629,18 +626,18 @@ async def test_a_closed_poll_takes_no_votes(store: Store) -> None:
     clock = clock_of(store)
     theory = await store.theories.create(GUILD, ADMIN, poll())
     await store.theories.cast_vote(GUILD, theory.id, 1, 1)
-    closed = await store.theories.close(GUILD, ADMIN, theory.id)
+    closed = (await store.theories.close_poll(GUILD, ADMIN, theory.id))[0]
     assert closed.status is TheoryStatus.CLOSED
-    assert await store.theories.close(GUILD, None, theory.id) == closed  # no change
+    assert (await store.theories.close_poll(GUILD, None, theory.id))[0] == closed  # no change
     before = await count_rows(store.path)
     assert await store.theories.cast_vote(GUILD, theory.id, 2, 0) is None
     assert await store.theories.cast_vote(GUILD, theory.id, 1, 0) is None  # no change of mind
     assert await store.theories.retract_vote(GUILD, theory.id, 1) is False
     assert await count_rows(store.path) == before
-    assert await store.theories.vote_of(GUILD, theory.id, 1) == 1
+    assert await vote_of(store, GUILD, theory.id, 1) == 1
     assert [e.action for e in await store.audit.list(GUILD, "theory.close")] == ["theory.close"]
     with pytest.raises(NoSuchRecord):
-        await store.theories.close(GUILD, ADMIN, 123_456)
+        (await store.theories.close_poll(GUILD, ADMIN, 123_456))[0]
 
     # past its closing time a poll takes no votes, even before the scheduler closes it
     timed = await store.theories.create(GUILD, ADMIN, poll(closes_at=int(clock.now) + 60))
@@ -649,44 +646,62 @@ async def test_a_closed_poll_takes_no_votes(store: Store) -> None:
     assert await store.theories.cast_vote(GUILD, timed.id, 4, 0) is None
     # a removed poll takes none either
     removed = await store.theories.create(GUILD, ADMIN, poll())
-    await store.theories.remove(GUILD, ADMIN, removed.id)
+    await store.theories.delete(GUILD, ADMIN, removed.id)
     assert await store.theories.cast_vote(GUILD, removed.id, 3, 0) is None
     with pytest.raises(NoSuchRecord):
-        await store.theories.remove(GUILD, ADMIN, removed.id)
+        await store.theories.delete(GUILD, ADMIN, removed.id)
 
 
-async def test_due_to_close_across_servers(store: Store) -> None:
+async def test_a_poll_with_a_closing_time_has_its_close_job_committed_with_it(store: Store) -> None:
     clock = clock_of(store)
     now = int(clock.now)
     later = await store.theories.create(1, ADMIN, poll("later", closes_at=now + 120))
     soon = await store.theories.create(2, ADMIN, poll("soon", closes_at=now + 60))
-    await store.theories.create(1, ADMIN, poll("never"))
-    gone = await store.theories.create(3, ADMIN, poll("removed", closes_at=now + 30))
-    await store.theories.remove(3, ADMIN, gone.id)
-    assert await store.theories.due_to_close(now) == []
-    assert [t.id for t in await store.theories.due_to_close(now + 60)] == [soon.id]
-    assert [t.id for t in await store.theories.due_to_close(now + 600)] == [soon.id, later.id]
-    await store.theories.close(2, None, soon.id)
-    assert [t.id for t in await store.theories.due_to_close(now + 600)] == [later.id]
-    assert [t.id for t in await store.theories.list(1, TheoryStatus.OPEN)] != []
+    never = await store.theories.create(1, ADMIN, poll("never"))
+    gone = await store.theories.create(3, ADMIN, poll("deleted", closes_at=now + 30))
+    await store.theories.delete(3, ADMIN, gone.id)
+    jobs = {t.id: await store.jobs.get(JobKind.CLOSE_POLL, str(t.id)) for t in (later, soon, never, gone)}
+    assert jobs[never.id] is None
+    assert jobs[gone.id] is None  # deleting cancels it
+    assert [(j.guild_id, j.due_at) for j in (jobs[soon.id], jobs[later.id]) if j] == [
+        (2, now + 60),
+        (1, now + 120),
+    ]
+    # An admin closing it first cancels the job; the result card is a job of its own.
+    await store.theories.close_poll(2, ADMIN, soon.id)
+    assert await store.jobs.get(JobKind.CLOSE_POLL, str(soon.id)) is None
+    [entry] = await store.audit.list(2, "theory.close")
+    card = await store.jobs.get(JobKind.POLL_RESULT, f"{soon.id}:{entry.id}")
+    assert card is not None
+    assert (card.state, card.due_at, dict(card.payload)) == ("pending", now, {"theory_id": soon.id})
+    # The scheduler's close completes its job in the same transaction.
+    clock.advance(120)
+    [job] = await store.jobs.claim_due(now + 120, "test", kinds=[JobKind.CLOSE_POLL], lease=60, limit=5)
+    theory, closed = await store.theories.close_poll(1, None, later.id, job=job)
+    assert closed
+    assert theory.status is TheoryStatus.CLOSED
+    done = await store.jobs.get(JobKind.CLOSE_POLL, str(later.id))
+    assert done is not None
+    assert done.state == "done"
 
 
 # -- audit and meta -----------------------------------------------------------------
 
 
 async def test_audit_list_count_prefix_and_paging(store: Store) -> None:
-    for i in range(30):
-        await store.audit.note(GUILD, ADMIN, "poll.post" if i % 2 else "poll_x", f"t{i}")
-    await store.audit.note(GUILD + 1, ADMIN, "poll.post", "elsewhere", new={"a": 1})
+    for i in range(15):  # 15 settings changes and 15 theories: 30 entries
+        await store.settings.update(GUILD, ADMIN, spoiler_mode="hidden" if i % 2 else "shown")
+        await store.theories.create(GUILD, ADMIN, poll(f"t{i}"))
+    await store.settings.update(GUILD + 1, ADMIN, language="ko")
     assert await store.audit.count(GUILD) == 30
-    assert await store.audit.count(GUILD, "poll.") == 15
-    assert await store.audit.count(GUILD, "poll_") == 15  # "_" is not a wildcard
-    assert await store.audit.count(GUILD, "poll%") == 0
-    page = await store.audit.list(GUILD, limit=10, offset=5)
-    assert [e.target for e in page] == [f"t{i}" for i in range(24, 14, -1)]
+    assert await store.audit.count(GUILD, "theory.") == 15
+    assert await store.audit.count(GUILD, "theory_") == 0  # "_" is not a wildcard
+    assert await store.audit.count(GUILD, "theory%") == 0
+    page = await store.audit.list(GUILD, "theory.", limit=10, offset=5)
+    assert [json.loads(e.new or "{}")["title"] for e in page] == [f"t{i}" for i in range(9, -1, -1)]
     assert len(await store.audit.list(GUILD)) == 25
     other = await store.audit.list(GUILD + 1)
-    assert [(e.action, e.new) for e in other] == [("poll.post", '{"a": 1}')]
+    assert [(e.action, e.new) for e in other] == [("settings.update", '{"language": "ko"}')]
 
 
 async def test_meta_get_set_delete(store: Store) -> None:

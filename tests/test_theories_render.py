@@ -119,7 +119,7 @@ SETTINGS = settings(
 def test_the_poll_message_stays_within_limits_and_pings_nobody(drawn: tuple[Theory, Tally], t: Texts) -> None:
     theory, tally = drawn
     view = poll_view(theory, t)
-    payload: dict[str, Any] = {"embeds": [theory.poll_embed(tally, t).to_dict()]}
+    payload: dict[str, Any] = {"embeds": [render.poll_embed(theory, tally, t).to_dict()]}
     if view is not None:
         payload["components"] = view.to_components()
     assert problems(payload) == []
@@ -152,14 +152,14 @@ def test_cards_lines_and_choices_stay_within_limits(
         render.deleted_embed(t),
     ):
         assert problems({"embeds": [embed.to_dict()]}) == []
-    line = theory.list_line(tally, t)
+    line = render.list_line(theory, tally, t)
     assert len(line) <= render.LINE_MAX
     assert "\n" not in line  # one theory, one line of the paged list
     assert pings(line) == set()
-    mine = MemberVote(theory, 0, 0, 2.5).line(t)
+    mine = render.mine_line(MemberVote(theory, 0, 0, 2.5), t)
     assert len(mine) <= render.LINE_MAX
     assert pings(mine) == set()
-    choice = theory.choice().to_dict()
+    choice = render.choice(theory).to_dict()
     assert limits.validate_autocomplete({"choices": [choice]}) == []
     option_choices = [render.option_choice(theory, i).to_dict() for i in range(len(theory.fields.options))]
     assert limits.validate_autocomplete({"choices": option_choices}) == []

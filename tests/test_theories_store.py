@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-from bot.models import Tally, TheoryFields, TheoryStatus
-from bot.store import NotFound, Store
+from bot.models import JobKind, Tally, TheoryFields, TheoryStatus
+from bot.store import NoSuchRecord, Store
 from bot.store.theories import points_for
-from tests.store_fixtures import ARTICLE, clock_of
+from tests.store_fixtures import ARTICLE, clock_of, vote_of
 
 GUILD = 1001
 OTHER = 1002
@@ -22,28 +22,43 @@ def poll(title: str = "Who survives?", *options: str, **extra: object) -> Theory
     return TheoryFields(title, options or ("A", "B", "C"), ARTICLE, **extra)  # type: ignore[arg-type]
 
 
-async def test_close_due_closes_each_poll_once_in_every_server(store: Store) -> None:
+async def test_closing_jobs_close_each_poll_once_in_every_server(store: Store) -> None:
     clock = clock_of(store)
     now = int(clock.now)
     soon = await store.theories.create(GUILD, ADMIN, poll(closes_at=now + 60))
     other = await store.theories.create(OTHER, ADMIN, poll(closes_at=now + 30))
     later = await store.theories.create(GUILD, ADMIN, poll(closes_at=now + 3600))
     never = await store.theories.create(GUILD, ADMIN, poll())
-    assert await store.theories.next_closing() == now + 30
-    assert await store.theories.close_due(now) == []
+    kinds = [JobKind.CLOSE_POLL]
+    assert await store.jobs.next_due(kinds) == now + 30
+    assert await store.jobs.claim_due(now, "test", kinds=kinds, lease=60, limit=10) == []
     clock.advance(60)
-    closed = await store.theories.close_due(int(clock.now))
-    assert [t.id for t in closed] == [other.id, soon.id]  # soonest first
-    assert all(t.status is TheoryStatus.CLOSED for t in closed)
-    assert await store.theories.close_due(int(clock.now)) == []
-    assert await store.theories.next_closing() == now + 3600
+    due = await store.jobs.claim_due(int(clock.now), "test", kinds=kinds, lease=60, limit=10)
+    assert [job.payload["theory_id"] for job in due] == [other.id, soon.id]  # soonest first
+    for job in due:
+        assert job.guild_id is not None
+        theory, changed = await store.theories.close_poll(
+            job.guild_id, None, int(str(job.payload["theory_id"])), job=job
+        )
+        assert changed
+        assert theory.status is TheoryStatus.CLOSED
+    assert await store.jobs.claim_due(int(clock.now), "test", kinds=kinds, lease=60, limit=10) == []
+    assert await store.jobs.next_due(kinds) == now + 3600
     theory, changed = await store.theories.close_poll(GUILD, ADMIN, later.id)
     assert changed
     assert theory.status is TheoryStatus.CLOSED
     assert (await store.theories.close_poll(GUILD, ADMIN, later.id))[1] is False
+    assert await store.jobs.next_due(kinds) is None  # the admin's close cancelled the job
     assert (await store.theories.get(GUILD, never.id)).status is TheoryStatus.OPEN  # type: ignore[union-attr]
     entries = await store.audit.list(GUILD, "theory.close")
     assert [(e.actor_id, e.target) for e in entries] == [(ADMIN, str(later.id)), (None, str(soon.id))]
+    # every close has its result card waiting as a job
+    cards = await store.jobs.claim_due(
+        int(clock.now), "test", kinds=[JobKind.POLL_RESULT], lease=60, limit=10
+    )
+    assert sorted(int(str(job.payload["theory_id"])) for job in cards) == sorted(
+        [soon.id, other.id, later.id]
+    )
 
 
 async def test_resolve_scores_right_voters_by_how_few_were_right(store: Store) -> None:
@@ -68,7 +83,7 @@ async def test_resolve_scores_right_voters_by_how_few_were_right(store: Store) -
     assert await store.theories.rank_of(GUILD, 3) is None
     with pytest.raises(ValueError, match="no option"):
         await store.theories.resolve(GUILD, ADMIN, theory.id, 3)
-    with pytest.raises(NotFound):
+    with pytest.raises(NoSuchRecord):
         await store.theories.resolve(OTHER, ADMIN, theory.id, 0)
     entries = await store.audit.list(GUILD, "theory.resolve")
     assert [json.loads(e.new or "{}")["outcome"] for e in entries] == [0, 1]
@@ -135,7 +150,7 @@ async def test_delete_removes_votes_and_scores_keeps_the_id_and_is_audited(store
     # the id stays taken: buttons of the deleted poll never vote on a newer theory
     newer = await store.theories.create(GUILD, ADMIN, poll())
     assert newer.id > theory.id
-    with pytest.raises(NotFound):
+    with pytest.raises(NoSuchRecord):
         await store.theories.delete(GUILD, ADMIN, theory.id)
 
 
@@ -166,7 +181,7 @@ async def test_a_burst_of_votes_commits_together_and_each_gets_its_own_answer(st
     nothing; a member's later vote replaces the earlier one."""
     open_poll = (await store.theories.create(GUILD, ADMIN, poll())).id
     closed_poll = (await store.theories.create(GUILD, ADMIN, poll())).id
-    await store.theories.close(GUILD, None, closed_poll)
+    (await store.theories.close_poll(GUILD, None, closed_poll))[0]
     batches_before = store.writer.stats.batches
     results = await asyncio.gather(
         *(store.theories.cast_vote(GUILD, open_poll, member, member % 3) for member in range(500)),
@@ -180,4 +195,4 @@ async def test_a_burst_of_votes_commits_together_and_each_gets_its_own_answer(st
     assert store.writer.stats.batches - batches_before <= 3
     tally = await store.theories.tally(GUILD, open_poll)
     assert tally.counts == (166, 167, 167)  # member 0 moved from option 0 to 2
-    assert await store.theories.vote_of(GUILD, closed_poll, 7) is None
+    assert await vote_of(store, GUILD, closed_poll, 7) is None

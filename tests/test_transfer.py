@@ -31,7 +31,9 @@ Snapshot = dict[str, list[tuple[Any, ...]]]
 
 def snapshot(db: Path, guild_id: int) -> Snapshot:
     """Every row of the server, table by table, read with plain sqlite3 (not the code under
-    test): tables with a guild_id column, and theory_options through their theory."""
+    test): tables with a guild_id column, and theory_options through their theory.  Its
+    waiting reminders and poll closes (jobs the import schedules afresh from the data) are
+    compared by what they do, not by their ids."""
     with closing(sqlite3.connect(db)) as conn:
         names = [
             str(row[0])
@@ -42,7 +44,12 @@ def snapshot(db: Path, guild_id: int) -> Snapshot:
         out: Snapshot = {}
         for name in sorted(names):
             columns = [str(col[1]) for col in conn.execute(f"PRAGMA table_info({name})")]
-            if "guild_id" in columns:
+            if name == "jobs":
+                sql = (
+                    "SELECT kind, key, due_at, payload FROM jobs WHERE guild_id = ? AND state = 'pending' "
+                    "AND kind IN ('remind', 'close_poll')"
+                )
+            elif "guild_id" in columns:
                 sql = f"SELECT * FROM {name} WHERE guild_id = ?"
             elif name == "theory_options":
                 sql = f"SELECT * FROM {name} WHERE theory_id IN (SELECT id FROM theories WHERE guild_id = ?)"
@@ -68,10 +75,10 @@ async def busy_server(store: Store, guild_id: int, *, members: int = 5) -> None:
     for member in range(members):
         for index, theory in enumerate(theories):
             await store.theories.cast_vote(guild_id, theory.id, 100 + member, (member + index) % 2)
-    await store.theories.close(guild_id, ADMIN, theories[-1].id)
+    (await store.theories.close_poll(guild_id, ADMIN, theories[-1].id))[0]
     await score(store, guild_id, theories[-1].id, [(100 + m, 2.5) for m in range(0, members, 2)])
-    await store.theories.remove(guild_id, ADMIN, extra.id)
-    await store.release.set_premiere(guild_id, ADMIN, 1_800_000_000)
+    await store.theories.delete(guild_id, ADMIN, extra.id)
+    await store.release.change_premiere(guild_id, ADMIN, 1_800_000_000)
 
 
 async def score(store: Store, guild_id: int, theory_id: int, points: list[tuple[int, float]]) -> None:
@@ -130,8 +137,9 @@ async def test_export_wipe_import_round_trips_a_server_exactly(store: Store) -> 
     assert document["version"] == 1
     assert document["schema_version"] == store.version
     assert document["guild_id"] == GUILD
+    assert "jobs" not in document["tables"]  # scheduled afresh from the data on import
     assert {t: len(rows) for t, rows in document["tables"].items() if t in before} == {
-        t: len(rows) for t, rows in before.items()
+        t: len(rows) for t, rows in before.items() if t != "jobs"
     }
 
     await wipe(store, GUILD)

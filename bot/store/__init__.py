@@ -32,22 +32,21 @@ from .members import MemberQueries
 from .meta import MetaQueries
 from .news import ChangedSince, NewsQueries
 from .release import ReleaseQueries
-from .reminders import ReminderQueries
 from .settings import SettingsQueries
 from .theories import TheoryQueries
 from .transfer import TransferError, TransferQueries
-from .writer import Job, Writer, WriterStats
+from .writer import Work, Writer, WriterStats
 
 __all__ = [
     "AlreadyExists",
     "ChangedSince",
-    "Job",
     "NoSuchRecord",
     "Store",
     "StoreClosed",
     "StoreError",
     "StoreOpenError",
     "TransferError",
+    "Work",
     "Writer",
     "WriterStats",
 ]
@@ -81,7 +80,6 @@ class Store:
         self.characters = CharacterQueries(self._db)
         self.news = NewsQueries(self._db)
         self.release = ReleaseQueries(self._db)
-        self.reminders = ReminderQueries(self._db)
         self.theories = TheoryQueries(self._db)
         self.audit = AuditQueries(self._db)
         self.meta = MetaQueries(self._db)

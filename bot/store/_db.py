@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeAlias, TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Generic, TypeAlias, TypeVar
 
 import aiosqlite
 
 from .errors import StoreClosed
-from .writer import Job, Writer
+from .writer import Work, Writer
 
-__all__ = ["Db", "GuildCache", "Params", "fetch_all", "fetch_one", "fetch_value"]
+__all__ = ["Cached", "Db", "GuildCache", "Params", "fetch_all", "fetch_one", "fetch_value"]
 
 T = TypeVar("T")
+V = TypeVar("V")
 Params: TypeAlias = Iterable[Any] | Mapping[str, Any]
 
 
@@ -57,6 +58,10 @@ class GuildCache:
         if self._generation.get(guild_id, 0) == generation:
             self._values[(kind, guild_id)] = value
 
+    def forget_all(self) -> None:
+        for guild_id in {key[1] for key in self._values} | set(self._generation):
+            self.forget(guild_id)
+
     def forget(self, *guild_ids: int) -> None:
         for guild_id in guild_ids:
             self._generation[guild_id] = self._generation.get(guild_id, 0) + 1
@@ -91,11 +96,47 @@ class Db:
         row = await self.read_one(sql, params)
         return None if row is None else row[0]
 
-    async def write(self, job: Job[T], *, guild_id: int | None = None) -> T:
-        """Run ``job`` through the writer; ``guild_id`` names the server whose cached reads
-        it changes (forgotten once committed, and also if the job failed half-way)."""
+    async def write(self, job: Work[T]) -> T:
+        """Run ``job`` through the writer (committed with the jobs queued beside it)."""
+        return await self.writer.submit(job)
+
+    async def write_servers(self, job: Work[Iterable[int]]) -> list[int]:
+        """A write that changes whole servers (seeding, an import, the purge): ``job``
+        returns their ids, and every cached read of theirs is forgotten."""
         try:
-            return await self.writer.submit(job)
+            touched = list(await self.writer.submit(job))
+        except BaseException:
+            self.cache.forget_all()  # it may have failed half-way: nothing cached is sure
+            raise
+        self.cache.forget(*touched)
+        return touched
+
+
+class Cached(Generic[V]):
+    """One aggregate's per-server reads kept in memory (a server's settings, its characters).
+
+    The aggregate writes its rows only through :meth:`write`, which forgets the server's
+    entry once the job has committed (or failed half-way); so no write can leave a stale
+    entry behind by forgetting to say so.  Writes that change whole servers go through
+    :meth:`Db.write_servers`, which forgets every kind.
+    """
+
+    def __init__(self, db: Db, kind: str) -> None:
+        self._db = db
+        self._kind = kind
+
+    async def get(self, guild_id: int, load: Callable[[], Awaitable[V]]) -> V:
+        cache = self._db.cache
+        found: V | None = cache.get(self._kind, guild_id)
+        if found is not None:
+            return found
+        generation = cache.generation(guild_id)
+        value = await load()
+        cache.put(self._kind, guild_id, value, generation)
+        return value
+
+    async def write(self, guild_id: int, job: Work[T]) -> T:
+        try:
+            return await self._db.writer.submit(job)
         finally:
-            if guild_id is not None:
-                self.cache.forget(guild_id)
+            self._db.cache.forget(guild_id)

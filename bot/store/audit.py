@@ -91,31 +91,3 @@ class AuditQueries:
             f"SELECT COUNT(*) FROM audit WHERE guild_id = ?{where}", (guild_id, *params)
         )
         return int(value)
-
-    async def note(
-        self,
-        guild_id: int,
-        actor_id: int | None,
-        action: str,
-        target: str | int,
-        *,
-        old: Mapping[str, Any] | None = None,
-        new: Mapping[str, Any] | None = None,
-    ) -> AuditEntry:
-        """Log something that is not a store change (a poll posted, commands synced)."""
-        now = self._db.now()
-
-        async def job(conn: aiosqlite.Connection) -> AuditEntry:
-            await ensure_guild(conn, guild_id, now)
-            return await record(
-                conn,
-                guild_id=guild_id,
-                at=now,
-                actor_id=actor_id,
-                action=action,
-                target=target,
-                old=old,
-                new=new,
-            )
-
-        return await self._db.write(job)

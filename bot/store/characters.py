@@ -10,7 +10,7 @@ import aiosqlite
 
 from bot.models import Character, CharacterFields, SourceRef, Status
 
-from ._db import Db, fetch_one
+from ._db import Cached, Db, fetch_one
 from ._rows import CHARACTER_COLUMNS, changes, character_from_row, character_params, plain
 from .audit import ensure_guild, record
 from .errors import AlreadyExists, NoSuchRecord
@@ -86,6 +86,7 @@ async def _current(conn: aiosqlite.Connection, guild_id: int, key: str) -> Chara
 class CharacterQueries:
     def __init__(self, db: Db) -> None:
         self._db = db
+        self._cached: Cached[tuple[Character, ...]] = Cached(db, "characters")
 
     async def list(self, guild_id: int, status: Status | None = None) -> Sequence[Character]:
         """The server's characters (not removed), by name; only one status if given.
@@ -93,17 +94,16 @@ class CharacterQueries:
         Read by every lookup and autocomplete, so the whole list is cached (as one tuple,
         the same object until the server's characters change).
         """
-        cache = self._db.cache
-        everyone: tuple[Character, ...] | None = cache.get("characters", guild_id)
-        if everyone is None:
-            generation = cache.generation(guild_id)
+
+        async def load() -> tuple[Character, ...]:
             rows = await self._db.read_all(
                 f"SELECT {CHARACTER_COLUMNS} FROM characters WHERE guild_id = ? AND removed_at IS NULL "
                 "ORDER BY lower(name), key",
                 (guild_id,),
             )
-            everyone = tuple(character_from_row(row) for row in rows)
-            cache.put("characters", guild_id, everyone, generation)
+            return tuple(character_from_row(row) for row in rows)
+
+        everyone = await self._cached.get(guild_id, load)
         if status is None:
             return everyone
         return tuple(c for c in everyone if c.fields.status is Status(status))
@@ -148,7 +148,7 @@ class CharacterQueries:
             )
             return Character(guild_id, fields, updated_at=now, updated_by=actor_id)
 
-        return await self._db.write(job, guild_id=guild_id)
+        return await self._cached.write(guild_id, job)
 
     async def update(self, guild_id: int, actor_id: int | None, fields: CharacterFields) -> Character:
         """Replace the card whose key is ``fields.key``; audited with what changed."""
@@ -207,7 +207,7 @@ class CharacterQueries:
             )
             return Character(guild_id, new_fields, updated_at=now, updated_by=actor_id)
 
-        return await self._db.write(job, guild_id=guild_id)
+        return await self._cached.write(guild_id, job)
 
     async def remove(self, guild_id: int, actor_id: int | None, key: str) -> None:
         """Hide a character (soft delete; :meth:`restore` brings it back); audited."""
@@ -243,4 +243,4 @@ class CharacterQueries:
             )
             return character_from_row(row)
 
-        return await self._db.write(job, guild_id=guild_id)
+        return await self._cached.write(guild_id, job)

@@ -232,7 +232,7 @@ class GuildQueries:
         ascending = sorted(ids)  # rows get their ids by server, whatever the chunks
 
         async def job(conn: aiosqlite.Connection) -> set[int]:
-            seeded: set[int] = set()
+            seeded: set[int] = set()  # their settings and characters change
             for start in range(0, len(ascending), plan.chunk):
                 chunk = ascending[start : start + plan.chunk]
                 await conn.execute(*plan.guild_rows(chunk))
@@ -242,9 +242,7 @@ class GuildQueries:
                 seeded.update(int(row[0]) for row in await fetch_all(conn, *plan.finish(chunk)))
             return seeded
 
-        seeded = await self._db.write(job)
-        # Their settings and characters changed: reads cached before the seed are stale.
-        self._db.cache.forget(*seeded)
+        seeded = set(await self._db.write_servers(job))
         return [guild_id for guild_id in ids if guild_id in seeded]
 
     async def purge_left_before(self, ts: int) -> list[int]:
@@ -257,4 +255,4 @@ class GuildQueries:
             )
             return sorted(int(row[0]) for row in rows)
 
-        return await self._db.write(job)
+        return await self._db.write_servers(job)

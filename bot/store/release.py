@@ -8,16 +8,16 @@ from typing import Any
 
 import aiosqlite
 
-from bot.models import LastChange, Release, ReleaseChange, Stage
+from bot.models import JobKind, LastChange, Release, ReleaseChange, Reminder, ReminderKind, Stage
 
 from ._db import Db, fetch_one
 from ._rows import changes
 from .audit import ensure_guild, record
 from .errors import NoSuchRecord
+from .jobs import cancel_in, schedule_in
 from .news import ChangedSince
-from .reminders import schedule
 
-__all__ = ["ReleaseQueries"]
+__all__ = ["ReleaseQueries", "reschedule_reminders_in"]
 
 
 _RELEASE_COLUMNS = "guild_id, stage, premiere_at, updated_at, updated_by"
@@ -127,6 +127,32 @@ _TRACKED = (
 )
 
 
+async def _schedule_reminders(
+    conn: aiosqlite.Connection, guild_id: int, premiere_at: int | None, now: int
+) -> None:
+    """Inside the job that moves the premiere: one ``remind`` job per countdown moment
+    still ahead; a moment already past gets none (a "one week to go" posted three days
+    before would be wrong), and clearing the date cancels what has not been posted.
+    Called only when the date changes, so restoring the same date never re-arms a
+    reminder already sent."""
+    for kind in ReminderKind:
+        key = f"{guild_id}:{kind.value}"
+        if premiere_at is None or premiere_at - kind.offset <= now:
+            await cancel_in(conn, JobKind.REMIND, key)
+            continue
+        reminder = Reminder(guild_id, kind, premiere_at)
+        await schedule_in(
+            conn, JobKind.REMIND, key, reminder.due_at, guild_id=guild_id, payload=reminder.payload
+        )
+
+
+async def reschedule_reminders_in(conn: aiosqlite.Connection, guild_id: int, now: int) -> None:
+    """Inside an import: the reminders of the premiere date it loaded."""
+    premiere_at = (await _read_release(conn, guild_id)).premiere_at
+    if premiere_at is not None:
+        await _schedule_reminders(conn, guild_id, premiere_at, now)
+
+
 async def _read_release(conn: aiosqlite.Connection, guild_id: int) -> Release:
     row = await fetch_one(conn, f"SELECT {_RELEASE_COLUMNS} FROM release WHERE guild_id = ?", (guild_id,))
     return _default_release(guild_id) if row is None else _release(row)
@@ -163,7 +189,7 @@ async def _apply(
         (guild_id, new.stage.value, new.premiere_at, now, actor_id),
     )
     if "premiere_at" in after:
-        await schedule(conn, guild_id, new.premiere_at, now)
+        await _schedule_reminders(conn, guild_id, new.premiere_at, now)
     entry = await record(
         conn,
         guild_id=guild_id,

@@ -10,7 +10,7 @@ import aiosqlite
 
 from bot.models import GuildSettings, SpoilerMode
 
-from ._db import Db, fetch_one
+from ._db import Cached, Db, fetch_one
 from ._rows import changes, plain
 from .audit import ensure_guild, record
 
@@ -61,20 +61,18 @@ async def _read(conn: aiosqlite.Connection, guild_id: int) -> GuildSettings:
 class SettingsQueries:
     def __init__(self, db: Db) -> None:
         self._db = db
+        self._cached: Cached[GuildSettings] = Cached(db, "settings")
 
     async def get(self, guild_id: int) -> GuildSettings:
         """The server's settings (read for nearly every interaction: cached until changed)."""
-        cache = self._db.cache
-        cached: GuildSettings | None = cache.get("settings", guild_id)
-        if cached is not None:
-            return cached
-        generation = cache.generation(guild_id)
-        row = await self._db.read_one(
-            f"SELECT {_COLUMNS} FROM guild_settings WHERE guild_id = ?", (guild_id,)
-        )
-        settings = GuildSettings(guild_id=guild_id) if row is None else _from_row(row)
-        cache.put("settings", guild_id, settings, generation)
-        return settings
+
+        async def load() -> GuildSettings:
+            row = await self._db.read_one(
+                f"SELECT {_COLUMNS} FROM guild_settings WHERE guild_id = ?", (guild_id,)
+            )
+            return GuildSettings(guild_id=guild_id) if row is None else _from_row(row)
+
+        return await self._cached.get(guild_id, load)
 
     async def update(self, guild_id: int, actor_id: int | None, **changes_: Any) -> GuildSettings:
         """Change some settings (``admin_role_id=..., spoiler_mode=...``); audited.
@@ -106,4 +104,4 @@ class SettingsQueries:
             )
             return new
 
-        return await self._db.write(job, guild_id=guild_id)
+        return await self._cached.write(guild_id, job)

@@ -13,12 +13,14 @@ that theory's scores.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import aiosqlite
 
 from bot.models import (
+    Job,
+    JobKind,
     LeaderboardEntry,
     MemberVote,
     PollState,
@@ -34,8 +36,9 @@ from ._db import Db, fetch_all, fetch_one, fetch_value
 from ._rows import THEORY_SELECT, check_options, plain, theories_from_rows, theory_params
 from .audit import ensure_guild, record
 from .errors import AlreadyExists, NoSuchRecord
+from .jobs import cancel_in, complete_in, schedule_in
 
-__all__ = ["SCORING", "TheoryQueries", "points_for"]
+__all__ = ["SCORING", "TheoryQueries", "points_for", "reschedule_closing_in"]
 
 _WRITTEN = (
     "seed_key",
@@ -208,6 +211,15 @@ class TheoryQueries:
             if theory_id is None:
                 raise AlreadyExists("theory", str(fields.key))
             await _insert_options(conn, theory_id, fields.options)
+            if fields.closes_at is not None:
+                await schedule_in(
+                    conn,
+                    JobKind.CLOSE_POLL,
+                    str(theory_id),
+                    fields.closes_at,
+                    guild_id=guild_id,
+                    payload={"theory_id": theory_id},
+                )
             await record(
                 conn,
                 guild_id=guild_id,
@@ -361,15 +373,25 @@ class TheoryQueries:
 
     # -- closing ----------------------------------------------------------------------------
 
-    async def close_poll(self, guild_id: int, actor_id: int | None, theory_id: int) -> tuple[Theory, bool]:
+    async def close_poll(
+        self, guild_id: int, actor_id: int | None, theory_id: int, *, job: Job | None = None
+    ) -> tuple[Theory, bool]:
         """Close an open poll; return the theory and whether this call closed it (a
-        closed or resolved poll is left as it is).  Audited.  NoSuchRecord if unknown."""
+        closed or resolved poll is left as it is).  Audited, and its result card is a
+        ``poll_result`` job committed with the close.  ``job`` is the scheduler's
+        ``close_poll`` job doing it (actor None), done in the same transaction; an admin's
+        close cancels that job instead.  NoSuchRecord if unknown."""
         now = self._db.now()
 
-        async def job(conn: aiosqlite.Connection) -> tuple[Theory, bool]:
-            return await _close(conn, guild_id, theory_id, actor_id, now)
+        async def work(conn: aiosqlite.Connection) -> tuple[Theory, bool]:
+            closed = await _close(conn, guild_id, theory_id, actor_id, now)
+            if job is not None:
+                await complete_in(conn, job, now)
+            else:
+                await cancel_in(conn, JobKind.CLOSE_POLL, str(theory_id))
+            return closed
 
-        return await self._db.write(job)
+        return await self._db.write(work)
 
     async def is_open(self, guild_id: int, theory_id: int) -> bool:
         """Whether the poll takes votes now (open, not removed, before its closing time)."""
@@ -417,7 +439,8 @@ class TheoryQueries:
                 "WHERE theory_id = ? AND option_position = ?",
                 (points, theory_id, outcome),
             )
-            await record(
+            await cancel_in(conn, JobKind.CLOSE_POLL, str(theory_id))
+            entry = await record(
                 conn,
                 guild_id=guild_id,
                 at=now,
@@ -434,6 +457,8 @@ class TheoryQueries:
                     "points": points,
                 },
             )
+            scores = {"voters": voters, "right": right, "points": points, "previous_outcome": before.outcome}
+            await _schedule_result(conn, guild_id, theory_id, entry.id, now, scores)
             theory = await _read(conn, guild_id, theory_id)
             assert theory is not None
             return Resolution(theory, voters, right, points, before.outcome)
@@ -492,6 +517,7 @@ class TheoryQueries:
             scores = await fetch_value(conn, "SELECT COUNT(*) FROM scores WHERE theory_id = ?", (theory_id,))
             await conn.execute("DELETE FROM scores WHERE theory_id = ?", (theory_id,))
             await conn.execute("DELETE FROM votes WHERE theory_id = ?", (theory_id,))
+            await cancel_in(conn, JobKind.CLOSE_POLL, str(theory_id))
             await conn.execute(
                 "UPDATE theories SET removed_at = ?, shown = NULL WHERE id = ?",
                 (now, theory_id),
@@ -526,6 +552,46 @@ def _entry(row: Any) -> LeaderboardEntry:
     )
 
 
+async def reschedule_closing_in(conn: aiosqlite.Connection, guild_id: int) -> None:
+    """Inside an import: the closing jobs of the open polls it loaded."""
+    rows = await fetch_all(
+        conn,
+        "SELECT id, closes_at FROM theories WHERE guild_id = ? AND status = 'open' "
+        "AND removed_at IS NULL AND closes_at IS NOT NULL",
+        (guild_id,),
+    )
+    for row in rows:
+        theory_id = int(row["id"])
+        await schedule_in(
+            conn,
+            JobKind.CLOSE_POLL,
+            str(theory_id),
+            int(row["closes_at"]),
+            guild_id=guild_id,
+            payload={"theory_id": theory_id},
+        )
+
+
+async def _schedule_result(
+    conn: aiosqlite.Connection,
+    guild_id: int,
+    theory_id: int,
+    entry_id: int,
+    now: int,
+    scores: Mapping[str, object],
+) -> None:
+    """The result card of a close or a resolve (the audit entry names the event), posted
+    by the scheduler once the change has committed."""
+    await schedule_in(
+        conn,
+        JobKind.POLL_RESULT,
+        f"{theory_id}:{entry_id}",
+        now,
+        guild_id=guild_id,
+        payload={"theory_id": theory_id, **scores},
+    )
+
+
 async def _close(
     conn: aiosqlite.Connection, guild_id: int, theory_id: int, actor_id: int | None, now: int
 ) -> tuple[Theory, bool]:
@@ -539,7 +605,7 @@ async def _close(
         (guild_id, theory_id),
     )
     if closed is not None:
-        await record(
+        entry = await record(
             conn,
             guild_id=guild_id,
             at=now,
@@ -549,6 +615,7 @@ async def _close(
             old={"status": "open"},
             new={"status": "closed"},
         )
+        await _schedule_result(conn, guild_id, theory_id, entry.id, now, {})
     theory = await _read(conn, guild_id, theory_id)
     if theory is None:
         raise NoSuchRecord("theory", theory_id)

@@ -45,6 +45,8 @@ import aiosqlite
 
 from ._db import Db, fetch_all, fetch_value
 from .errors import StoreError
+from .release import reschedule_reminders_in
+from .theories import reschedule_closing_in
 
 __all__ = [
     "DOCUMENT_VERSION",
@@ -200,14 +202,24 @@ async def discover(conn: aiosqlite.Connection) -> Schema:
     return Schema(_dependency_order(_owned(tables)))
 
 
+# The scheduler's jobs name a server but are not its data: they follow from it (a poll's
+# closing time, the premiere date) and refer to its rows by ids an import may renumber,
+# so an import schedules them afresh from what it loaded.
+_DERIVED = frozenset({"jobs"})
+
+
 def _owned(tables: Mapping[str, Table]) -> dict[str, Table]:
     """Tables with a guild_id, then (until nothing changes) tables referring to those."""
-    owned = {name: t for name, t in tables.items() if t.has_guild_id}
+    owned = {name: t for name, t in tables.items() if t.has_guild_id and name not in _DERIVED}
     grew = True
     while grew:
         grew = False
         for name, table in tables.items():
-            if name not in owned and any(fk.parent in owned for fk in table.foreign_keys):
+            if (
+                name not in owned
+                and name not in _DERIVED
+                and any(fk.parent in owned for fk in table.foreign_keys)
+            ):
                 owned[name] = table
                 grew = True
     return owned
@@ -520,6 +532,7 @@ class TransferQueries:
         first, in the same transaction.
         """
         parsed = _parse(document)
+        now = self._db.now()
 
         async def job(conn: aiosqlite.Connection) -> ImportResult:
             version = await _schema_version(conn)
@@ -546,11 +559,19 @@ class TransferQueries:
                 rows = tables.get(table.name, [])
                 await _insert(conn, table, rows)
                 counts[table.name] = len(rows)
+            await reschedule_reminders_in(conn, parsed.guild_id, now)
+            await reschedule_closing_in(conn, parsed.guild_id)
             return ImportResult(parsed.guild_id, counts, exists, renumbered)
 
-        guild_id = document.get("guild_id")
+        result: list[ImportResult] = []
+
+        async def server_job(conn: aiosqlite.Connection) -> list[int]:
+            result.append(await job(conn))
+            return [result[0].guild_id]
+
         try:
-            return await self._db.write(job, guild_id=guild_id if isinstance(guild_id, int) else None)
+            await self._db.write_servers(server_job)
+            return result[0]
         except sqlite3.Error as exc:  # a constraint the document breaks
             raise TransferError(
                 f"the database refused its rows ({' '.join(str(exc).split())}); nothing changed"

@@ -28,12 +28,12 @@ import aiosqlite
 
 from .errors import StoreClosed
 
-__all__ = ["Job", "Writer", "WriterStats"]
+__all__ = ["Work", "Writer", "WriterStats"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Job: TypeAlias = Callable[[aiosqlite.Connection], Awaitable[T]]
+Work: TypeAlias = Callable[[aiosqlite.Connection], Awaitable[T]]
 
 DEFAULT_MAX_BATCH = 2_000
 
@@ -51,7 +51,7 @@ class WriterStats:
 
 @dataclass(slots=True)
 class _Pending:
-    job: Job[Any]
+    job: Work[Any]
     future: asyncio.Future[Any]
 
 
@@ -85,7 +85,7 @@ class Writer:
         """Jobs waiting for the next batch (not counting the batch being run)."""
         return len(self._queue)
 
-    async def submit(self, job: Job[T]) -> T:
+    async def submit(self, job: Work[T]) -> T:
         """Queue ``job``; return its result once the transaction that ran it has committed.
 
         Cancelling the caller before the job has started drops the job; after it has

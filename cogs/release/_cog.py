@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 
 import discord
-from bot.scheduler import RetryLater
 from discord import app_commands
 from discord.ext import commands
 
@@ -14,15 +13,15 @@ from bot.checks import assign_problem, guild_id_of
 from bot.client import HalfbieBot
 from bot.errors import Refused
 from bot.i18n import DEFAULT, Texts
-from bot.models import Certainty, Job, Reminder
+from bot.models import Certainty, Job, JobKind, Reminder
 from bot.render.release import release_card, reminder_card, timeline_line
+from bot.scheduler import RetryLater
 from bot.ui.paginator import Paginator, line_pages
 
 from ._admin import NewsAdmin, ReleaseAdmin
 
 log = logging.getLogger(__name__)
 
-REMIND = "remind"  # the scheduler's job kind (keys: "<server>:<week|day|premiere>")
 LATE_LIMIT = 86400  # a reminder more than a day late is dropped, not posted
 RETRY_AFTER = 15 * 60  # a refused post (no channel, no permission) is tried again this much later
 RETRY_SOON = 60  # a post that may have reached Discord: again soon, within the nonce's window
@@ -35,11 +34,11 @@ class ReleaseTracker(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.tree.attach(*self.admin)
-        self.bot.scheduler.register(REMIND, self.remind)
+        self.bot.scheduler.register(JobKind.REMIND, self.remind)
 
     async def cog_unload(self) -> None:
         self.bot.tree.detach(*self.admin)
-        self.bot.scheduler.unregister(REMIND)
+        self.bot.scheduler.unregister(JobKind.REMIND)
 
     # -- members' commands ------------------------------------------------------------
 

@@ -15,18 +15,18 @@ from __future__ import annotations
 
 import logging
 
-from bot.scheduler import RetryLater
 from discord.ext import commands
 
 from bot.client import HalfbieBot
-from bot.models import Job
+from bot.models import Job, JobKind
+from bot.scheduler import RetryLater
 
 log = logging.getLogger(__name__)
 
 DAY = 86_400
 RETENTION = 30 * DAY  # how long a server's data outlives the bot's removal
 INTERVAL = DAY  # how often the purge runs (and once at start)
-PURGE, PURGE_KEY = "purge", "daily"  # the scheduler's job
+PURGE_KEY = "daily"  # the one purge job
 
 
 class Housekeeping(commands.Cog):
@@ -34,15 +34,15 @@ class Housekeeping(commands.Cog):
         self.bot = bot
 
     async def cog_load(self) -> None:
-        self.bot.scheduler.register(PURGE, self.purge)
+        self.bot.scheduler.register(JobKind.PURGE, self.purge)
 
     async def cog_unload(self) -> None:
-        self.bot.scheduler.unregister(PURGE)
+        self.bot.scheduler.unregister(JobKind.PURGE)
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
         # Only now does the bot know which servers it is in: the purge runs at once.
-        await self.bot.scheduler.add(PURGE, PURGE_KEY, int(self.bot.clock.now()))
+        await self.bot.scheduler.add(JobKind.PURGE, PURGE_KEY, int(self.bot.clock.now()))
 
     async def purge(self, job: Job) -> None:
         """Purge every server the bot left more than :data:`RETENTION` ago, then come back
@@ -54,7 +54,7 @@ class Housekeeping(commands.Cog):
         purged = await self.bot.store.guilds.purge_left_before(now - RETENTION)
         if purged:
             log.info("Purged %d servers left more than 30 days ago: %s", len(purged), purged)
-        await self.bot.scheduler.add(PURGE, PURGE_KEY, now + INTERVAL)
+        await self.bot.scheduler.add(JobKind.PURGE, PURGE_KEY, now + INTERVAL)
 
     def _ours(self, guild_id: int) -> bool:
         """Whether this process's shards serve the server (all of them when unsharded)."""

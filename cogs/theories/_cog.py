@@ -16,14 +16,14 @@ from discord.ext import commands
 from bot.checks import guild_id_of, poll_creator_only
 from bot.client import HalfbieBot
 from bot.i18n import english
-from bot.models import Certainty, SourceRef, TheoryFields, TheoryStatus
+from bot.models import Certainty, JobKind, SourceRef, TheoryFields, TheoryStatus
 from bot.render.text import points_text
 from bot.render.theories import leaderboard_embed, list_line, mine_line, votes_text
 from bot.ui.paginator import Paginator, line_pages
 
 from ._admin import TheoryAdmin
 from ._input import parse_closing, parse_details, parse_options, parse_status, parse_title
-from ._polls import CLOSE_POLL, COG_NAME, POLL_RESULT, Polls
+from ._polls import COG_NAME, Polls
 from ._views import PollButton
 
 log = logging.getLogger(__name__)
@@ -53,8 +53,8 @@ class TheoryPolls(commands.Cog, name=COG_NAME):
         # closes what came due while the bot was down.
         self.bot.add_dynamic_items(PollButton)
         self.bot.tree.attach(self.admin)
-        self.bot.scheduler.register(CLOSE_POLL, self.polls.close_when_due)
-        self.bot.scheduler.register(POLL_RESULT, self.polls.post_result)
+        self.bot.scheduler.register(JobKind.CLOSE_POLL, self.polls.close_when_due)
+        self.bot.scheduler.register(JobKind.POLL_RESULT, self.polls.post_result)
         try:
             await self.polls.check_posted()  # messages a crash left behind
         except Exception:
@@ -63,8 +63,8 @@ class TheoryPolls(commands.Cog, name=COG_NAME):
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(PollButton)
         self.bot.tree.detach(self.admin)
-        self.bot.scheduler.unregister(CLOSE_POLL)
-        self.bot.scheduler.unregister(POLL_RESULT)
+        self.bot.scheduler.unregister(JobKind.CLOSE_POLL)
+        self.bot.scheduler.unregister(JobKind.POLL_RESULT)
         await self.polls.stop()
 
     @commands.Cog.listener()

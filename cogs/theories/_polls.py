@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, cast
 
 import discord
-from bot.scheduler import RetryLater
 from discord import app_commands
 
 from bot.checks import guild_id_of
@@ -29,6 +28,7 @@ from bot.i18n import Texts
 from bot.models import Job, Resolution, Theory, TheoryStatus
 from bot.render.text import safe
 from bot.render.theories import choice, poll_embed, result_card, shown_key
+from bot.scheduler import RetryLater
 from bot.store import NoSuchRecord
 
 from ._input import find_theory, matching
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COG_NAME = "TheoryPolls"
-CLOSE_POLL, POLL_RESULT = "close_poll", "poll_result"  # the scheduler's job kinds
 RESULT_RETRY_AFTER = 15 * 60  # a card Discord refused (no permission) is tried again then
 RESULT_RETRY_SOON = 60  # a card that may have reached Discord: again soon, with its nonce
 
