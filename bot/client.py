@@ -101,12 +101,12 @@ class HalfbieBot(commands.Bot):
         await self.seeder.load()
         self.scheduler = Scheduler(self.store, self.clock, owner=SCHEDULER_OWNER)
         self.announcer = Announcer(self.store, self.catalog, self.get_guild)
-        # Features register their job handlers as they load; the scheduler starts after,
-        # so a job that came due while the bot was down finds its handler.
+        # Features register their job handlers as they load; the scheduler starts once the
+        # gateway is ready (see on_ready), so a job that came due while the bot was down
+        # finds its handler, and the servers and channels it posts to.
         for extension in find_extensions():
             await self.load_extension(extension)
         log.info("Loaded %d extensions", len(self.extensions))
-        self.scheduler.start()
         await self.tree.set_translator(Translator(self.catalog))
         await self.sync_commands(force=self.sync_mode == "force")
 
@@ -163,6 +163,8 @@ class HalfbieBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("Ready as %s in %d servers", self.user, len(self.guilds))
+        if not self.scheduler.started:  # on_ready comes again after a new session
+            self.scheduler.start()
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         log.exception("Unhandled error in %s", event_method)

@@ -165,6 +165,10 @@ class Scheduler:
 
     # -- the task ---------------------------------------------------------------------------
 
+    @property
+    def started(self) -> bool:
+        return self._task is not None
+
     def start(self) -> None:
         """Start the one task on the running loop (after the features registered their kinds)."""
         if self._task is not None:
