@@ -307,9 +307,12 @@ class Reminder:
         return self.premiere_at - self.kind.offset
 
     @property
-    def payload(self) -> dict[str, object]:
-        """What its job carries."""
-        return {"kind": self.kind.value, "premiere_at": self.premiere_at}
+    def job(self) -> NewJob:
+        """Its job for the scheduler (the premiere it counts down to in the payload)."""
+        payload = {"kind": self.kind.value, "premiere_at": self.premiere_at}
+        return NewJob(
+            JobKind.REMIND, f"{self.guild_id}:{self.kind.value}", self.due_at, self.guild_id, payload
+        )
 
     @classmethod
     def from_payload(cls, guild_id: int | None, payload: Mapping[str, object]) -> Reminder:
@@ -395,6 +398,18 @@ class JobState(enum.StrEnum):
     CLAIMED = "claimed"  # a process runs it; another may take it once the lease ends
     DONE = "done"  # its effect is committed; kept until the purge forgets it
     FAILED = "failed"  # gave up after repeated errors; kept for the record
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    """A job to schedule: ``kind`` picks the handler, ``key`` the thing it acts on (one job
+    per kind and key: scheduling it again re-arms it), due at ``due_at`` (Unix seconds)."""
+
+    kind: str
+    key: str
+    due_at: int
+    guild_id: int | None = None  # None: not a server's (the daily purge)
+    payload: Mapping[str, object] | None = None  # the handler's input, stored as JSON
 
 
 @dataclass(frozen=True, slots=True)

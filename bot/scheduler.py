@@ -43,10 +43,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from bot.clock import Clock
-from bot.models import Job
+from bot.models import Job, NewJob
 from bot.store import Store, StoreClosed
 
 __all__ = ["BACKOFF", "LEASE", "MAX_FAILURES", "MAX_SLEEP", "Handler", "RetryLater", "Scheduler"]
@@ -138,18 +138,10 @@ class Scheduler:
 
     # -- jobs -------------------------------------------------------------------------------
 
-    async def add(
-        self,
-        kind: str,
-        key: str,
-        due_at: int,
-        *,
-        guild_id: int | None = None,
-        payload: Mapping[str, object] | None = None,
-    ) -> Job:
+    async def add(self, new: NewJob) -> Job:
         """Schedule a job, or re-arm the one with this kind and key; the loop wakes if the
         job is due before the moment it sleeps until."""
-        job = await self._store.jobs.schedule(kind, key, due_at, guild_id=guild_id, payload=payload)
+        job = await self._store.jobs.schedule(new)
         if self._deadline is None or job.due_at < self._deadline:
             self._wake.set()
         return job

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from bot.canon import load_canon
-from bot.models import JobKind, Reminder, ReminderKind
+from bot.models import JobKind, NewJob, Reminder, ReminderKind
 from bot.store import Store
 from tests.fakediscord import FakeDiscord, FakeGuild
 from tests.test_theories_crash import start, until
@@ -92,9 +92,7 @@ async def test_a_reminder_is_posted_exactly_once_whatever_step_the_bot_dies_at(
     channel_id, store = await prepared(guild, db)
     now = int(time.time())
     reminder = Reminder(guild.id, ReminderKind.DAY, now + 86400 - 5)  # due 5 s ago
-    await store.jobs.schedule(
-        JobKind.REMIND, f"{guild.id}:day", reminder.due_at, guild_id=guild.id, payload=reminder.payload
-    )
+    await store.jobs.schedule(reminder.job)
     await store.close()
 
     await kill_at(step, fake_discord, db, channel_id, JobKind.REMIND)
@@ -119,11 +117,13 @@ async def test_a_poll_closes_and_its_result_is_posted_exactly_once_whatever_step
     theory = (await store.theories.list(guild.id))[0]
     await store.theories.cast_vote(guild.id, theory.id, 4242, 1)
     await store.jobs.schedule(
-        JobKind.CLOSE_POLL,
-        str(theory.id),
-        int(time.time()) - 5,
-        guild_id=guild.id,
-        payload={"theory_id": theory.id},
+        NewJob(
+            JobKind.CLOSE_POLL,
+            str(theory.id),
+            int(time.time()) - 5,
+            guild_id=guild.id,
+            payload={"theory_id": theory.id},
+        )
     )
     await store.close()
 

@@ -7,7 +7,7 @@ import dataclasses
 import aiosqlite
 import pytest
 
-from bot.models import Job, JobState
+from bot.models import Job, JobState, NewJob
 from bot.store import Store
 from bot.store.jobs import cancel_in, complete_in, schedule_in
 from tests.store_fixtures import clock_of
@@ -51,7 +51,7 @@ async def claim(store: Store, owner: str = "main", *, kinds: tuple[str, ...] = (
 async def test_a_scheduled_job_is_pending_with_its_payload(store: Store) -> None:
     await add_guild(store, 7)
     job = await store.jobs.schedule(
-        KIND, "7:week", now(store) + 60, guild_id=7, payload={"kind": "week", "premiere_at": 123}
+        NewJob(KIND, "7:week", now(store) + 60, guild_id=7, payload={"kind": "week", "premiere_at": 123})
     )
     assert (job.kind, job.key, job.guild_id, job.due_at) == (KIND, "7:week", 7, now(store) + 60)
     assert (job.state, job.attempts, job.failures, job.claimed_by) == (JobState.PENDING, 0, 0, None)
@@ -70,17 +70,17 @@ def test_a_nonce_fits_discords_limit_for_any_id() -> None:
 
 async def test_a_payload_must_be_a_json_object_keyed_by_strings(store: Store) -> None:
     with pytest.raises(TypeError):
-        await store.jobs.schedule(KIND, "a", 0, payload={"when": object()})
+        await store.jobs.schedule(NewJob(KIND, "a", 0, payload={"when": object()}))
     with pytest.raises(TypeError):
-        await store.jobs.schedule(KIND, "a", 0, payload={1: "one"})  # type: ignore[dict-item]
+        await store.jobs.schedule(NewJob(KIND, "a", 0, payload={1: "one"}))  # type: ignore[dict-item]
     assert await store.jobs.get(KIND, "a") is None
 
 
 async def test_scheduling_again_re_arms_the_job_under_a_new_id(store: Store) -> None:
-    first = await store.jobs.schedule(KIND, "a", now(store), payload={"n": 1})
+    first = await store.jobs.schedule(NewJob(KIND, "a", now(store), payload={"n": 1}))
     [claimed] = await claim(store)
     assert await store.jobs.complete(claimed)
-    again = await store.jobs.schedule(KIND, "a", now(store) + 100, payload={"n": 2})
+    again = await store.jobs.schedule(NewJob(KIND, "a", now(store) + 100, payload={"n": 2}))
     assert again.id > first.id
     assert again.nonce != first.nonce
     assert (again.state, again.attempts, again.claimed_by, again.done_at, dict(again.payload)) == (
@@ -97,16 +97,16 @@ async def test_scheduling_again_re_arms_the_job_under_a_new_id(store: Store) -> 
 
 
 async def test_an_id_is_never_given_out_twice(store: Store) -> None:
-    first = await store.jobs.schedule(KIND, "a", 0)
+    first = await store.jobs.schedule(NewJob(KIND, "a", 0))
     assert await store.jobs.cancel(KIND, "a")
-    second = await store.jobs.schedule(KIND, "b", 0)
+    second = await store.jobs.schedule(NewJob(KIND, "b", 0))
     assert second.id > first.id  # a cancelled job's nonce is never a new job's
 
 
 async def test_schedule_in_commits_with_the_callers_write(store: Store) -> None:
     async def feature(conn: aiosqlite.Connection) -> Job:
         await conn.execute("INSERT INTO meta (key, value) VALUES ('premiere', '1')")
-        return await schedule_in(conn, KIND, "a", 500, payload={"premiere_at": 1})
+        return await schedule_in(conn, NewJob(KIND, "a", 500, payload={"premiere_at": 1}))
 
     job = await store.writer.submit(feature)
     assert await store.jobs.get(KIND, "a") == job
@@ -114,7 +114,7 @@ async def test_schedule_in_commits_with_the_callers_write(store: Store) -> None:
 
     async def failing(conn: aiosqlite.Connection) -> None:
         await conn.execute("INSERT INTO meta (key, value) VALUES ('other', '1')")
-        await schedule_in(conn, KIND, "b", 500)
+        await schedule_in(conn, NewJob(KIND, "b", 500))
         raise RuntimeError("the feature's write failed")
 
     with pytest.raises(RuntimeError):
@@ -127,9 +127,9 @@ async def test_schedule_in_commits_with_the_callers_write(store: Store) -> None:
 
 
 async def test_cancel_removes_a_job_not_finished_and_keeps_history(store: Store) -> None:
-    await store.jobs.schedule(KIND, "pending", now(store) + 60)
-    await store.jobs.schedule(KIND, "claimed", now(store))
-    await store.jobs.schedule(KIND, "done", now(store))
+    await store.jobs.schedule(NewJob(KIND, "pending", now(store) + 60))
+    await store.jobs.schedule(NewJob(KIND, "claimed", now(store)))
+    await store.jobs.schedule(NewJob(KIND, "done", now(store)))
     claimed = {job.key: job for job in await claim(store)}
     assert await store.jobs.complete(claimed["done"])
 
@@ -145,7 +145,7 @@ async def test_cancel_removes_a_job_not_finished_and_keeps_history(store: Store)
 
 
 async def test_cancel_in_commits_with_the_callers_write(store: Store) -> None:
-    await store.jobs.schedule(KIND, "a", now(store) + 60)
+    await store.jobs.schedule(NewJob(KIND, "a", now(store) + 60))
 
     async def feature(conn: aiosqlite.Connection) -> bool:
         await conn.execute("INSERT INTO meta (key, value) VALUES ('premiere', 'cleared')")
@@ -161,9 +161,9 @@ async def test_cancel_in_commits_with_the_callers_write(store: Store) -> None:
 async def test_next_due_is_the_earliest_pending_job_or_lease_end_of_these_kinds(store: Store) -> None:
     start = now(store)
     assert await store.jobs.next_due([KIND]) is None
-    await store.jobs.schedule("other", "x", start + 5)
-    await store.jobs.schedule(KIND, "later", start + 100)
-    await store.jobs.schedule(KIND, "now", start)
+    await store.jobs.schedule(NewJob("other", "x", start + 5))
+    await store.jobs.schedule(NewJob(KIND, "later", start + 100))
+    await store.jobs.schedule(NewJob(KIND, "now", start))
     assert await store.jobs.next_due([KIND]) == start
     assert await store.jobs.next_due([KIND, "other"]) == start
     assert await store.jobs.next_due(["other"]) == start + 5
@@ -180,11 +180,11 @@ async def test_next_due_is_the_earliest_pending_job_or_lease_end_of_these_kinds(
 
 async def test_a_claim_takes_due_jobs_of_its_kinds_in_due_order(store: Store) -> None:
     start = now(store)
-    b = await store.jobs.schedule(KIND, "b", start - 10)
-    a = await store.jobs.schedule(KIND, "a", start - 20)
-    c = await store.jobs.schedule(KIND, "c", start - 10)
-    await store.jobs.schedule(KIND, "future", start + 1)
-    await store.jobs.schedule("other", "x", start - 30)
+    b = await store.jobs.schedule(NewJob(KIND, "b", start - 10))
+    a = await store.jobs.schedule(NewJob(KIND, "a", start - 20))
+    c = await store.jobs.schedule(NewJob(KIND, "c", start - 10))
+    await store.jobs.schedule(NewJob(KIND, "future", start + 1))
+    await store.jobs.schedule(NewJob("other", "x", start - 30))
 
     first = await store.jobs.claim_due(start, "main", kinds=[KIND], lease=LEASE, limit=2)
     assert [job.id for job in first] == [a.id, b.id]
@@ -204,7 +204,7 @@ async def test_a_claim_takes_due_jobs_of_its_kinds_in_due_order(store: Store) ->
 
 
 async def test_a_claim_is_taken_over_only_once_its_lease_has_ended(store: Store) -> None:
-    job = await store.jobs.schedule(KIND, "a", now(store))
+    job = await store.jobs.schedule(NewJob(KIND, "a", now(store)))
     [mine] = await claim(store, "dead")
     clock_of(store).advance(LEASE - 1)
     assert await claim(store, "alive") == []
@@ -219,8 +219,8 @@ async def test_a_claim_is_taken_over_only_once_its_lease_has_ended(store: Store)
 
 
 async def test_release_gives_back_only_the_owners_claims(store: Store) -> None:
-    await store.jobs.schedule(KIND, "a", now(store))
-    await store.jobs.schedule(KIND, "b", now(store))
+    await store.jobs.schedule(NewJob(KIND, "a", now(store)))
+    await store.jobs.schedule(NewJob(KIND, "b", now(store)))
     [a] = await store.jobs.claim_due(now(store), "main", kinds=[KIND], lease=LEASE, limit=1)
     [b] = await claim(store, "other")
     assert await store.jobs.release("main") == 1
@@ -243,7 +243,7 @@ async def test_release_gives_back_only_the_owners_claims(store: Store) -> None:
 
 
 async def test_complete_is_done_once_and_only_by_the_claim_holder(store: Store) -> None:
-    await store.jobs.schedule(KIND, "a", now(store))
+    await store.jobs.schedule(NewJob(KIND, "a", now(store)))
     [job] = await claim(store)
     assert not await store.jobs.complete(dataclasses.replace(job, claimed_by="someone else"))
     clock_of(store).advance(5)
@@ -266,7 +266,7 @@ async def test_complete_is_done_once_and_only_by_the_claim_holder(store: Store) 
 async def test_complete_in_commits_with_the_effect_and_the_handlers_return_changes_nothing(
     store: Store,
 ) -> None:
-    await store.jobs.schedule(KIND, "poll:1", now(store))
+    await store.jobs.schedule(NewJob(KIND, "poll:1", now(store)))
     [job] = await claim(store)
 
     async def close_poll(conn: aiosqlite.Connection) -> bool:
@@ -283,7 +283,7 @@ async def test_complete_in_commits_with_the_effect_and_the_handlers_return_chang
 
 
 async def test_retry_puts_a_job_back_and_counts_failures_only_when_asked(store: Store) -> None:
-    await store.jobs.schedule(KIND, "a", now(store))
+    await store.jobs.schedule(NewJob(KIND, "a", now(store)))
     [job] = await claim(store)
     assert await store.jobs.retry(job, now(store) + 600, "Discord refused the post")
     again = await store.jobs.get(KIND, "a")
@@ -306,7 +306,7 @@ async def test_retry_puts_a_job_back_and_counts_failures_only_when_asked(store: 
 
 
 async def test_fail_keeps_the_job_for_the_record(store: Store) -> None:
-    await store.jobs.schedule(KIND, "a", now(store))
+    await store.jobs.schedule(NewJob(KIND, "a", now(store)))
     [job] = await claim(store)
     assert await store.jobs.fail(job, "ValueError: boom")
     failed = await store.jobs.get(KIND, "a")
@@ -326,7 +326,7 @@ async def test_fail_keeps_the_job_for_the_record(store: Store) -> None:
 
 async def test_forget_finished_deletes_old_done_and_failed_jobs_only(store: Store) -> None:
     for key in ("done", "failed", "pending", "recent"):
-        await store.jobs.schedule(KIND, key, now(store) if key != "pending" else now(store) + 10**6)
+        await store.jobs.schedule(NewJob(KIND, key, now(store) if key != "pending" else now(store) + 10**6))
     jobs = {job.key: job for job in await claim(store)}
     assert await store.jobs.complete(jobs["done"])
     assert await store.jobs.fail(jobs["failed"], "boom")
@@ -343,9 +343,9 @@ async def test_forget_finished_deletes_old_done_and_failed_jobs_only(store: Stor
 
 async def test_kinds_waiting_names_the_kinds_not_finished(store: Store) -> None:
     assert await store.jobs.kinds_waiting() == set()
-    await store.jobs.schedule(KIND, "a", now(store))
-    await store.jobs.schedule("purge", "daily", now(store) + 60)
-    await store.jobs.schedule("close_poll", "1", now(store))
+    await store.jobs.schedule(NewJob(KIND, "a", now(store)))
+    await store.jobs.schedule(NewJob("purge", "daily", now(store) + 60))
+    await store.jobs.schedule(NewJob("close_poll", "1", now(store)))
     [job] = await claim(store, kinds=("close_poll",))
     assert await store.jobs.kinds_waiting() == {KIND, "purge", "close_poll"}
     assert await store.jobs.complete(job)
@@ -355,9 +355,9 @@ async def test_kinds_waiting_names_the_kinds_not_finished(store: Store) -> None:
 async def test_a_servers_jobs_go_with_it(store: Store) -> None:
     await add_guild(store, 7)
     await add_guild(store, 8)
-    await store.jobs.schedule(KIND, "7:week", now(store), guild_id=7)
-    await store.jobs.schedule(KIND, "8:week", now(store), guild_id=8)
-    await store.jobs.schedule("purge", "daily", now(store))
+    await store.jobs.schedule(NewJob(KIND, "7:week", now(store), guild_id=7))
+    await store.jobs.schedule(NewJob(KIND, "8:week", now(store), guild_id=8))
+    await store.jobs.schedule(NewJob("purge", "daily", now(store)))
     await delete_guild(store, 7)
     assert await store.jobs.get(KIND, "7:week") is None
     assert await store.jobs.get(KIND, "8:week") is not None

@@ -16,7 +16,7 @@ import aiosqlite
 import pytest
 import pytest_asyncio
 
-from bot.models import Job, JobState
+from bot.models import Job, JobState, NewJob
 from bot.scheduler import BACKOFF, LEASE, MAX_FAILURES, MAX_SLEEP, RetryLater, Scheduler
 from bot.store import Store
 from bot.store.jobs import complete_in, schedule_in
@@ -138,7 +138,7 @@ async def test_a_job_runs_only_once_the_clock_reaches_its_due_time(
     scheduler.register(KIND, handler)
     scheduler.start()
     await asleep_until(clock, start + MAX_SLEEP)  # nothing to do: the longest sleep
-    job = await scheduler.add(KIND, "a", start + 60, payload={"n": 1})
+    job = await scheduler.add(NewJob(KIND, "a", start + 60, payload={"n": 1}))
     await asleep_until(clock, start + 60)
     clock.advance(59)
     await asyncio.sleep(0)
@@ -164,10 +164,10 @@ async def test_adding_an_earlier_job_wakes_a_loop_sleeping_on_a_later_one(
 ) -> None:
     handler = Handler()
     scheduler.register(KIND, handler)
-    await scheduler.add(KIND, "later", start + 1800)
+    await scheduler.add(NewJob(KIND, "later", start + 1800))
     scheduler.start()
     await asleep_until(clock, start + 1800)
-    await scheduler.add(KIND, "earlier", start + 60)
+    await scheduler.add(NewJob(KIND, "earlier", start + 60))
     await asleep_until(clock, start + 60)
     clock.advance(60)
     await handler.runs(1)
@@ -185,7 +185,7 @@ async def test_a_job_scheduled_in_a_features_transaction_runs_after_wake(
     await asleep_until(clock, start + MAX_SLEEP)
 
     async def set_premiere(conn: aiosqlite.Connection) -> Job:
-        return await schedule_in(conn, KIND, "7:week", start + 30)
+        return await schedule_in(conn, NewJob(KIND, "7:week", start + 30))
 
     await store.writer.submit(set_premiere)
     scheduler.wake()
@@ -209,9 +209,9 @@ async def test_due_jobs_run_one_at_a_time_in_due_order(
 
     handler = Handler(effect)
     scheduler.register(KIND, handler)
-    await scheduler.add(KIND, "b", start + 20)
-    await scheduler.add(KIND, "a", start + 10)
-    await scheduler.add(KIND, "c", start + 10)  # the same time as a, scheduled after it
+    await scheduler.add(NewJob(KIND, "b", start + 20))
+    await scheduler.add(NewJob(KIND, "a", start + 10))
+    await scheduler.add(NewJob(KIND, "c", start + 10))  # the same time as a, scheduled after it
     clock.advance(30)
     scheduler.start()
     await handler.runs(3)
@@ -225,8 +225,8 @@ async def test_run_due_runs_what_is_due_without_the_loop(
 ) -> None:
     handler = Handler()
     scheduler.register(KIND, handler)
-    await scheduler.add(KIND, "due", start)
-    await scheduler.add(KIND, "later", start + 1)
+    await scheduler.add(NewJob(KIND, "due", start))
+    await scheduler.add(NewJob(KIND, "later", start + 1))
     assert [job.key for job in await scheduler.run_due()] == ["due"]
     assert (await job_of(store, "due")).state is JobState.DONE
     assert await scheduler.run_due() == []
@@ -244,7 +244,7 @@ async def test_retry_later_runs_the_job_again_after_the_delay_only(
 
     handler = Handler(effect)
     scheduler.register(KIND, handler)
-    await scheduler.add(KIND, "a", start)
+    await scheduler.add(NewJob(KIND, "a", start))
     scheduler.start()
     await handler.runs(1)
     await asleep_until(clock, start + 600)
@@ -276,7 +276,7 @@ async def test_an_error_is_retried_with_back_off_then_the_job_fails(
 
     handler = Handler(effect)
     scheduler.register(KIND, handler)
-    await scheduler.add(KIND, "a", start)
+    await scheduler.add(NewJob(KIND, "a", start))
     scheduler.start()
     for failures, delay in enumerate(BACKOFF[: MAX_FAILURES - 1], start=1):
         await handler.runs(failures)
@@ -321,7 +321,7 @@ async def test_a_handler_that_completes_in_its_own_transaction_is_completed_once
 
     handler = Handler(close_poll)
     scheduler.register("close_poll", handler)
-    await scheduler.add("close_poll", "poll:1", start)
+    await scheduler.add(NewJob("close_poll", "poll:1", start))
     scheduler.start()
     await handler.runs(1)
     await asleep_until(clock, start + MAX_SLEEP)
@@ -345,7 +345,7 @@ async def test_a_dead_processs_claim_is_taken_over_after_its_lease(
     first.register(KIND, hung)
     second.register(KIND, alive)
     try:
-        await first.add(KIND, "a", start)
+        await first.add(NewJob(KIND, "a", start))
         first.start()
         await asyncio.wait_for(gate.entered.wait(), SAFETY)  # claimed, and now hung
         second.start()
@@ -370,7 +370,7 @@ async def test_a_restart_takes_back_its_own_claims_at_once(
     store: Store, clock: FakeClock, start: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.scheduler")
-    await store.jobs.schedule(KIND, "a", start)
+    await store.jobs.schedule(NewJob(KIND, "a", start))
     # the process called "main" claimed it, then crashed before recording anything
     [claimed] = await store.jobs.claim_due(start, "main", kinds=[KIND], lease=LEASE, limit=10)
     handler = Handler()
@@ -394,7 +394,7 @@ async def test_a_handler_cut_off_by_stop_runs_again_at_the_next_start(
     stuck = Handler(gate)
     first = Scheduler(store, clock, owner="main", lease=LEASE, stop_timeout=0)
     first.register(KIND, stuck)
-    await first.add(KIND, "a", start)
+    await first.add(NewJob(KIND, "a", start))
     first.start()
     await asyncio.wait_for(gate.entered.wait(), SAFETY)
     await first.stop()  # does not wait: the handler is cancelled, the job stays claimed
@@ -420,8 +420,8 @@ async def test_a_job_whose_lease_ran_out_before_its_turn_is_claimed_again(
 
     handler = Handler(slow)
     scheduler.register(KIND, handler)
-    await scheduler.add(KIND, "a", start)
-    await scheduler.add(KIND, "b", start)
+    await scheduler.add(NewJob(KIND, "a", start))
+    await scheduler.add(NewJob(KIND, "b", start))
     scheduler.start()
     await handler.runs(2)
     await asleep_until(clock, start + LEASE + MAX_SLEEP)
@@ -438,8 +438,8 @@ async def test_stop_waits_for_the_handler_in_flight(
 ) -> None:
     gate = Gate()
     scheduler.register(KIND, Handler(gate))
-    await scheduler.add(KIND, "a", start)
-    await scheduler.add(KIND, "b", start)
+    await scheduler.add(NewJob(KIND, "a", start))
+    await scheduler.add(NewJob(KIND, "b", start))
     scheduler.start()
     await asyncio.wait_for(gate.entered.wait(), SAFETY)
     stopping = asyncio.ensure_future(scheduler.stop())
@@ -488,7 +488,7 @@ async def test_a_kind_is_registered_once(scheduler: Scheduler) -> None:
 async def test_jobs_of_a_kind_without_a_handler_wait_for_one(
     store: Store, scheduler: Scheduler, clock: FakeClock, start: int, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await scheduler.add("purge", "daily", start)
+    await scheduler.add(NewJob("purge", "daily", start))
     scheduler.register(KIND, Handler())
     scheduler.start()
     await asleep_until(clock, start + MAX_SLEEP)  # not claimed, and no busy loop
@@ -507,11 +507,11 @@ async def test_rescheduling_re_arms_a_done_job(
 ) -> None:
     handler = Handler()
     scheduler.register(KIND, handler)
-    first = await scheduler.add(KIND, "a", start)
+    first = await scheduler.add(NewJob(KIND, "a", start))
     scheduler.start()
     await handler.runs(1)
     await asleep_until(clock, start + MAX_SLEEP)
-    again = await scheduler.add(KIND, "a", start + 100, payload={"premiere_at": 2})
+    again = await scheduler.add(NewJob(KIND, "a", start + 100, payload={"premiere_at": 2}))
     assert (again.state, again.attempts) == (JobState.PENDING, 0)
     await asleep_until(clock, start + 100)
     clock.advance(100)
@@ -527,7 +527,7 @@ async def test_a_cancelled_job_does_not_run(
     handler = Handler()
     scheduler.register(KIND, handler)
     scheduler.start()
-    await scheduler.add(KIND, "a", start + 60)
+    await scheduler.add(NewJob(KIND, "a", start + 60))
     await asleep_until(clock, start + 60)
     assert await scheduler.cancel(KIND, "a")
     assert not await scheduler.cancel(KIND, "a")
@@ -566,7 +566,7 @@ async def test_the_loop_logs_a_failure_of_its_own_and_goes_on(
         await asleep_until(broken, start + 60)  # the error pause
         [record] = errors_with_traceback(caplog)
         assert "loop failed" in record.getMessage()
-        await scheduler.add(KIND, "a", start + 10)
+        await scheduler.add(NewJob(KIND, "a", start + 10))
         await asleep_until(broken, start + 10)
         broken.advance(10)
         await handler.runs(1)

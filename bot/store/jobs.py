@@ -22,7 +22,7 @@ from types import MappingProxyType
 
 import aiosqlite
 
-from bot.models import Job, JobState
+from bot.models import Job, JobState, NewJob
 
 from ._db import Db, fetch_all, fetch_one
 
@@ -78,37 +78,27 @@ def _marks(values: Collection[str]) -> str:
     return ", ".join("?" * len(values))
 
 
-async def _schedule(
-    conn: aiosqlite.Connection, kind: str, key: str, due_at: int, guild_id: int | None, payload: str
-) -> Job:
+async def _schedule(conn: aiosqlite.Connection, new: NewJob, payload: str) -> Job:
     # Replace rather than update: the new row gets a new id, hence a new nonce, and a
     # run still in flight under the old id can no longer complete or retry anything.
-    await conn.execute("DELETE FROM jobs WHERE kind = ? AND key = ?", (kind, key))
+    await conn.execute("DELETE FROM jobs WHERE kind = ? AND key = ?", (new.kind, new.key))
     row = await fetch_one(
         conn,
         "INSERT INTO jobs (kind, key, guild_id, due_at, payload, state) "
         f"VALUES (?, ?, ?, ?, ?, 'pending') RETURNING {_COLUMNS}",
-        (kind, key, guild_id, due_at, payload),
+        (new.kind, new.key, new.guild_id, new.due_at, payload),
     )
     assert row is not None  # INSERT ... RETURNING returns the row it inserted
     return _job(row)
 
 
-async def schedule_in(
-    conn: aiosqlite.Connection,
-    kind: str,
-    key: str,
-    due_at: int,
-    *,
-    guild_id: int | None = None,
-    payload: Mapping[str, object] | None = None,
-) -> Job:
+async def schedule_in(conn: aiosqlite.Connection, new: NewJob) -> Job:
     """Schedule (or re-arm) a job inside the caller's writer job, in its transaction.
 
     Call :meth:`bot.scheduler.Scheduler.wake` after the commit if the job may be due
     before whatever the scheduler sleeps for.
     """
-    return await _schedule(conn, kind, key, due_at, guild_id, _payload_text(payload))
+    return await _schedule(conn, new, _payload_text(new.payload))
 
 
 async def cancel_in(conn: aiosqlite.Connection, kind: str, key: str) -> bool:
@@ -157,21 +147,13 @@ class JobQueries:
     def __init__(self, db: Db) -> None:
         self._db = db
 
-    async def schedule(
-        self,
-        kind: str,
-        key: str,
-        due_at: int,
-        *,
-        guild_id: int | None = None,
-        payload: Mapping[str, object] | None = None,
-    ) -> Job:
+    async def schedule(self, new: NewJob) -> Job:
         """Schedule a job, or re-arm the one with this kind and key (whatever its state):
-        a new row, pending at ``due_at``, with no attempts yet."""
-        text = _payload_text(payload)
+        a new row, pending at its due time, with no attempts yet."""
+        text = _payload_text(new.payload)
 
         async def job(conn: aiosqlite.Connection) -> Job:
-            return await _schedule(conn, kind, key, due_at, guild_id, text)
+            return await _schedule(conn, new, text)
 
         return await self._db.write(job)
 

@@ -140,10 +140,7 @@ async def _schedule_reminders(
         if premiere_at is None or premiere_at - kind.offset <= now:
             await cancel_in(conn, JobKind.REMIND, key)
             continue
-        reminder = Reminder(guild_id, kind, premiere_at)
-        await schedule_in(
-            conn, JobKind.REMIND, key, reminder.due_at, guild_id=guild_id, payload=reminder.payload
-        )
+        await schedule_in(conn, Reminder(guild_id, kind, premiere_at).job)
 
 
 async def reschedule_reminders_in(conn: aiosqlite.Connection, guild_id: int, now: int) -> None:

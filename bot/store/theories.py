@@ -23,6 +23,7 @@ from bot.models import (
     JobKind,
     LeaderboardEntry,
     MemberVote,
+    NewJob,
     PollState,
     Resolution,
     Tally,
@@ -212,14 +213,7 @@ class TheoryQueries:
                 raise AlreadyExists("theory", str(fields.key))
             await _insert_options(conn, theory_id, fields.options)
             if fields.closes_at is not None:
-                await schedule_in(
-                    conn,
-                    JobKind.CLOSE_POLL,
-                    str(theory_id),
-                    fields.closes_at,
-                    guild_id=guild_id,
-                    payload={"theory_id": theory_id},
-                )
+                await schedule_in(conn, close_job(guild_id, theory_id, fields.closes_at))
             await record(
                 conn,
                 guild_id=guild_id,
@@ -552,6 +546,11 @@ def _entry(row: Any) -> LeaderboardEntry:
     )
 
 
+def close_job(guild_id: int, theory_id: int, closes_at: int) -> NewJob:
+    """A poll's ``close_poll`` job, due at its closing time."""
+    return NewJob(JobKind.CLOSE_POLL, str(theory_id), closes_at, guild_id, {"theory_id": theory_id})
+
+
 async def reschedule_closing_in(conn: aiosqlite.Connection, guild_id: int) -> None:
     """Inside an import: the closing jobs of the open polls it loaded."""
     rows = await fetch_all(
@@ -562,14 +561,7 @@ async def reschedule_closing_in(conn: aiosqlite.Connection, guild_id: int) -> No
     )
     for row in rows:
         theory_id = int(row["id"])
-        await schedule_in(
-            conn,
-            JobKind.CLOSE_POLL,
-            str(theory_id),
-            int(row["closes_at"]),
-            guild_id=guild_id,
-            payload={"theory_id": theory_id},
-        )
+        await schedule_in(conn, close_job(guild_id, theory_id, int(row["closes_at"])))
 
 
 async def _schedule_result(
@@ -582,14 +574,8 @@ async def _schedule_result(
 ) -> None:
     """The result card of a close or a resolve (the audit entry names the event), posted
     by the scheduler once the change has committed."""
-    await schedule_in(
-        conn,
-        JobKind.POLL_RESULT,
-        f"{theory_id}:{entry_id}",
-        now,
-        guild_id=guild_id,
-        payload={"theory_id": theory_id, **scores},
-    )
+    payload = {"theory_id": theory_id, **scores}
+    await schedule_in(conn, NewJob(JobKind.POLL_RESULT, f"{theory_id}:{entry_id}", now, guild_id, payload))
 
 
 async def _close(

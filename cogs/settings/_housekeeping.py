@@ -18,7 +18,7 @@ import logging
 from discord.ext import commands
 
 from bot.client import HalfbieBot
-from bot.models import Job, JobKind
+from bot.models import Job, JobKind, NewJob
 from bot.scheduler import RetryLater
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class Housekeeping(commands.Cog):
     @commands.Cog.listener()
     async def on_ready(self) -> None:
         # Only now does the bot know which servers it is in: the purge runs at once.
-        await self.bot.scheduler.add(JobKind.PURGE, PURGE_KEY, int(self.bot.clock.now()))
+        await self.bot.scheduler.add(NewJob(JobKind.PURGE, PURGE_KEY, int(self.bot.clock.now())))
 
     async def purge(self, job: Job) -> None:
         """Purge every server the bot left more than :data:`RETENTION` ago, then come back
@@ -54,7 +54,7 @@ class Housekeeping(commands.Cog):
         purged = await self.bot.store.guilds.purge_left_before(now - RETENTION)
         if purged:
             log.info("Purged %d servers left more than 30 days ago: %s", len(purged), purged)
-        await self.bot.scheduler.add(JobKind.PURGE, PURGE_KEY, now + INTERVAL)
+        await self.bot.scheduler.add(NewJob(JobKind.PURGE, PURGE_KEY, now + INTERVAL))
 
     def _ours(self, guild_id: int) -> bool:
         """Whether this process's shards serve the server (all of them when unsharded)."""
