@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
@@ -13,7 +14,7 @@ from bot.models import AuditEntry
 from ._db import Db, fetch_one
 from ._rows import as_json
 
-__all__ = ["AuditQueries", "ensure_guild", "record"]
+__all__ = ["AuditQueries", "Author", "ensure_guild", "record"]
 
 _COLUMNS = "id, guild_id, at, actor_id, action, target, old, new"
 
@@ -26,14 +27,22 @@ async def ensure_guild(conn: aiosqlite.Connection, guild_id: int, now: int) -> N
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Author:
+    """Who makes a change, in which server, and when: the same for every entry one
+    writer job records (``actor_id`` None: the bot itself, or the canon's seed)."""
+
+    guild_id: int
+    actor_id: int | None
+    at: int
+
+
 async def record(
     conn: aiosqlite.Connection,
-    *,
-    guild_id: int,
-    at: int,
-    actor_id: int | None,
+    by: Author,
     action: str,
     target: str | int,
+    *,
     old: Mapping[str, Any] | None = None,
     new: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
@@ -42,7 +51,7 @@ async def record(
         conn,
         "INSERT INTO audit (guild_id, at, actor_id, action, target, old, new) "
         f"VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}",
-        (guild_id, at, actor_id, action, str(target), as_json(old), as_json(new)),
+        (by.guild_id, by.at, by.actor_id, action, str(target), as_json(old), as_json(new)),
     )
     assert row is not None
     return _entry(row)

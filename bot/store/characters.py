@@ -12,7 +12,7 @@ from bot.models import Character, CharacterFields, SourceRef, Status
 
 from ._db import Cached, Db, fetch_one
 from ._rows import CHARACTER_COLUMNS, changes, character_from_row, character_params, plain
-from .audit import ensure_guild, record
+from .audit import Author, ensure_guild, record
 from .errors import AlreadyExists, NoSuchRecord
 
 __all__ = ["CharacterQueries"]
@@ -138,13 +138,7 @@ class CharacterQueries:
                 raise AlreadyExists("character", fields.key, removed=existing.removed_at is not None)
             await _insert_characters(conn, guild_id, [fields], now=now, actor_id=actor_id)
             await record(
-                conn,
-                guild_id=guild_id,
-                at=now,
-                actor_id=actor_id,
-                action="character.add",
-                target=fields.key,
-                new=plain(fields),
+                conn, Author(guild_id, actor_id, now), "character.add", fields.key, new=plain(fields)
             )
             return Character(guild_id, fields, updated_at=now, updated_by=actor_id)
 
@@ -195,16 +189,7 @@ class CharacterQueries:
                     "updated_by": actor_id,
                 },
             )
-            await record(
-                conn,
-                guild_id=guild_id,
-                at=now,
-                actor_id=actor_id,
-                action=action,
-                target=key,
-                old=before,
-                new=after,
-            )
+            await record(conn, Author(guild_id, actor_id, now), action, key, old=before, new=after)
             return Character(guild_id, new_fields, updated_at=now, updated_by=actor_id)
 
         return await self._cached.write(guild_id, job)
@@ -235,11 +220,9 @@ class CharacterQueries:
                 raise NoSuchRecord("character" if removed else "removed character", key)
             await record(
                 conn,
-                guild_id=guild_id,
-                at=now,
-                actor_id=actor_id,
-                action="character.remove" if removed else "character.restore",
-                target=key,
+                Author(guild_id, actor_id, now),
+                "character.remove" if removed else "character.restore",
+                key,
             )
             return character_from_row(row)
 

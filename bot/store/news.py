@@ -18,7 +18,7 @@ from bot.models import (
 
 from ._db import Db, fetch_one
 from ._rows import NEWS_COLUMNS, changes, news_from_row, news_params, plain
-from .audit import ensure_guild, record
+from .audit import Author, ensure_guild, record
 from .errors import AlreadyExists, NoSuchRecord, StoreError
 
 __all__ = ["ChangedSince", "NewsQueries"]
@@ -133,15 +133,7 @@ class NewsQueries:
             if row is None:
                 raise AlreadyExists("news", str(fields.key))
             item = news_from_row(row)
-            await record(
-                conn,
-                guild_id=guild_id,
-                at=now,
-                actor_id=actor_id,
-                action="news.add",
-                target=item.id,
-                new=plain(fields),
-            )
+            await record(conn, Author(guild_id, actor_id, now), "news.add", item.id, new=plain(fields))
             return item
 
         return await self._db.write(job)
@@ -170,16 +162,7 @@ class NewsQueries:
                 + " WHERE guild_id = :guild_id AND id = :id",
                 values,
             )
-            await record(
-                conn,
-                guild_id=guild_id,
-                at=now,
-                actor_id=actor_id,
-                action="news.update",
-                target=news_id,
-                old=before,
-                new=after,
-            )
+            await record(conn, Author(guild_id, actor_id, now), "news.update", news_id, old=before, new=after)
             return new
 
         return await self._db.write(job)
@@ -195,15 +178,7 @@ class NewsQueries:
                 "UPDATE news SET removed_at = ? WHERE guild_id = ? AND id = ?",
                 (now, guild_id, news_id),
             )
-            await record(
-                conn,
-                guild_id=guild_id,
-                at=now,
-                actor_id=actor_id,
-                action="news.remove",
-                target=news_id,
-                old=plain(old.fields),
-            )
+            await record(conn, Author(guild_id, actor_id, now), "news.remove", news_id, old=plain(old.fields))
             return old
 
         return await self._db.write(job)
@@ -242,15 +217,7 @@ class NewsQueries:
                 + " WHERE guild_id = :guild_id AND id = :id",
                 params,
             )
-            await record(
-                conn,
-                guild_id=guild_id,
-                at=now,
-                actor_id=actor_id,
-                action="news.restore",
-                target=news_id,
-                new=plain(fields),
-            )
+            await record(conn, Author(guild_id, actor_id, now), "news.restore", news_id, new=plain(fields))
             return dataclasses.replace(item, fields=fields)
 
         return await self._db.write(job)

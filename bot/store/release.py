@@ -12,7 +12,7 @@ from bot.models import JobKind, LastChange, Release, ReleaseChange, Reminder, Re
 
 from ._db import Db, fetch_one
 from ._rows import changes
-from .audit import ensure_guild, record
+from .audit import Author, ensure_guild, record
 from .errors import NoSuchRecord
 from .jobs import cancel_in, schedule_in
 from .news import ChangedSince
@@ -187,14 +187,5 @@ async def _apply(
     )
     if "premiere_at" in after:
         await _schedule_reminders(conn, guild_id, new.premiere_at, now)
-    entry = await record(
-        conn,
-        guild_id=guild_id,
-        at=now,
-        actor_id=actor_id,
-        action=action,
-        target="release",
-        old=before,
-        new=after,
-    )
+    entry = await record(conn, Author(guild_id, actor_id, now), action, "release", old=before, new=after)
     return ReleaseChange(new, previous=old, entry_id=entry.id)

@@ -12,7 +12,7 @@ from bot.models import GuildSettings, SpoilerMode
 
 from ._db import Cached, Db, fetch_one
 from ._rows import changes, plain
-from .audit import ensure_guild, record
+from .audit import Author, ensure_guild, record
 
 __all__ = ["SettingsQueries", "ensure_settings"]
 
@@ -93,14 +93,7 @@ class SettingsQueries:
             values.update(updated_at=now, updated_by=actor_id)
             await conn.execute(_UPSERT, values)
             await record(
-                conn,
-                guild_id=guild_id,
-                at=now,
-                actor_id=actor_id,
-                action="settings.update",
-                target="settings",
-                old=before,
-                new=after,
+                conn, Author(guild_id, actor_id, now), "settings.update", "settings", old=before, new=after
             )
             return new
 

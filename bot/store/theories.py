@@ -35,7 +35,7 @@ from bot.models import (
 
 from ._db import Db, fetch_all, fetch_one, fetch_value
 from ._rows import THEORY_SELECT, check_options, plain, theories_from_rows, theory_params
-from .audit import ensure_guild, record
+from .audit import Author, ensure_guild, record
 from .errors import AlreadyExists, NoSuchRecord
 from .jobs import cancel_in, complete_in, schedule_in
 
@@ -214,15 +214,7 @@ class TheoryQueries:
             await _insert_options(conn, theory_id, fields.options)
             if fields.closes_at is not None:
                 await schedule_in(conn, close_job(guild_id, theory_id, fields.closes_at))
-            await record(
-                conn,
-                guild_id=guild_id,
-                at=now,
-                actor_id=actor_id,
-                action="theory.create",
-                target=theory_id,
-                new=plain(fields),
-            )
+            await record(conn, Author(guild_id, actor_id, now), "theory.create", theory_id, new=plain(fields))
             return Theory(
                 guild_id,
                 theory_id,
@@ -436,11 +428,9 @@ class TheoryQueries:
             await cancel_in(conn, JobKind.CLOSE_POLL, str(theory_id))
             entry = await record(
                 conn,
-                guild_id=guild_id,
-                at=now,
-                actor_id=actor_id,
-                action="theory.resolve",
-                target=theory_id,
+                Author(guild_id, actor_id, now),
+                "theory.resolve",
+                theory_id,
                 old={"status": before.status.value, "outcome": before.outcome},
                 new={
                     "status": "resolved",
@@ -518,11 +508,9 @@ class TheoryQueries:
             )
             await record(
                 conn,
-                guild_id=guild_id,
-                at=now,
-                actor_id=actor_id,
-                action="theory.delete",
-                target=theory_id,
+                Author(guild_id, actor_id, now),
+                "theory.delete",
+                theory_id,
                 old={
                     "title": theory.fields.title,
                     "options": list(theory.fields.options),
@@ -593,11 +581,9 @@ async def _close(
     if closed is not None:
         entry = await record(
             conn,
-            guild_id=guild_id,
-            at=now,
-            actor_id=actor_id,
-            action="theory.close",
-            target=theory_id,
+            Author(guild_id, actor_id, now),
+            "theory.close",
+            theory_id,
             old={"status": "open"},
             new={"status": "closed"},
         )
