@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import discord
 from discord import app_commands
 
-from bot.errors import Refused
+from bot.errors import BadInput, Refused, Term
 
 if TYPE_CHECKING:
     from bot.client import HalfbieBot
@@ -23,6 +23,18 @@ T = TypeVar("T")
 
 ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True)
 POLL_CREATOR_PERMISSIONS = discord.Permissions(manage_messages=True)
+
+
+def check_length(text: str | None, limit: int, what: str) -> str | None:
+    """Text as typed, or a clear refusal naming the field (``what``, a catalog key) when it
+    is longer than ``limit`` (one of :mod:`bot.limits`, or a budget below it).
+
+    Discord's client enforces an option's ``max_length``, but a crafted request does not;
+    every command checks what it takes through here.
+    """
+    if text is not None and len(text) > limit:
+        raise BadInput("errors.too_long", what=Term(what), length=len(text), limit=limit)
+    return text
 
 
 def guild_id_of(interaction: discord.Interaction[Any]) -> int:

@@ -25,6 +25,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class Term(str):
+    """A value that is itself a catalog key (a field's name): the message shows it in the
+    member's language."""
+
+
 class UserError(app_commands.AppCommandError):
     """An error the member is told about: a catalog key and the values it needs."""
 
@@ -37,7 +42,8 @@ class UserError(app_commands.AppCommandError):
         if not t.catalog.has(self.key):  # a plain sentence rather than a catalog key
             log.warning("Message not in the catalog: %r", self.key)
             return self.key
-        return t(self.key, **self.values)
+        values = {name: t(v) if isinstance(v, Term) else v for name, v in self.values.items()}
+        return t(self.key, **values)
 
 
 class NotFound(UserError):

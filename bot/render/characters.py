@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 
 from bot.i18n import english
+from bot.limits import EMBED_FIELD_VALUE, EMBED_TITLE
 from bot.models import Certainty, SourceRef, SpoilerMode, Status
 from bot.render.text import clip, safe
 
@@ -35,10 +36,10 @@ CERTAINTY_CHOICES = [
 
 # Budgets that keep a card under 6,000 characters in all, each part under its own limit.
 TITLE_MAX, ROLE_MAX, SHORT_FIELD_MAX, LONG_FIELD_MAX, NOTE_MAX, FOOTER_MAX = (
-    256,
+    EMBED_TITLE,
     1000,
     256,
-    1024,
+    EMBED_FIELD_VALUE,
     512,
     400,
 )

@@ -8,6 +8,7 @@ from typing import Any
 import discord
 
 from bot.i18n import Texts
+from bot.limits import EMBED_DESCRIPTION, EMBED_FIELD_VALUE, EMBED_FOOTER
 from bot.models import MemberData
 from bot.render.text import clip, points_text, safe
 
@@ -54,7 +55,7 @@ def summary(data: MemberData, say: Say, *, server: str, role: RoleState, role_me
     body = say("votes", count=len(data.votes)) + "\n" + ("\n".join(votes) or say("votes.none"))
     embed = discord.Embed(
         title=clip(say("title", server=safe(server, 100)), 256),
-        description=clip(body, 4096),
+        description=clip(body, EMBED_DESCRIPTION),
         colour=discord.Colour.dark_grey(),
     )
     points = (
@@ -62,17 +63,17 @@ def summary(data: MemberData, say: Say, *, server: str, role: RoleState, role_me
         if data.scored
         else say("points.none")
     )
-    embed.add_field(name=say("points"), value=clip(points, 1024), inline=False)
+    embed.add_field(name=say("points"), value=clip(points, EMBED_FIELD_VALUE), inline=False)
     embed.add_field(
         name=say("role"),
-        value=clip(say(f"role.{role.value}", role=role_mention), 1024),
+        value=clip(say(f"role.{role.value}", role=role_mention), EMBED_FIELD_VALUE),
         inline=False,
     )
     if data.theories_started:
         embed.add_field(
             name=say("started"),
-            value=clip(say("started.value", count=data.theories_started), 1024),
+            value=clip(say("started.value", count=data.theories_started), EMBED_FIELD_VALUE),
             inline=False,
         )
-    embed.set_footer(text=clip(say("footer"), 2048))
+    embed.set_footer(text=clip(say("footer"), EMBED_FOOTER))
     return embed

@@ -18,6 +18,7 @@ import discord
 from discord import app_commands
 
 from bot.i18n import english
+from bot.limits import EMBED_FIELD_VALUE
 from bot.models import Certainty, ReminderKind, Stage
 from bot.render.text import clip, safe
 
@@ -52,7 +53,7 @@ DETAILS_MAX = 1500
 LINE_MAX = 330  # three lines fit a field of 1,024
 TIMELINE_LINE_MAX = 650  # with its details (300), under the paginator's 1,000 a line
 URL_MAX = 300
-FIELD_MAX = 1024
+FIELD_MAX = EMBED_FIELD_VALUE
 DESCRIPTION_MAX = 1500
 
 

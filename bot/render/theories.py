@@ -15,6 +15,7 @@ import discord
 from discord import app_commands
 
 from bot.i18n import DEFAULT
+from bot.limits import BUTTON_LABEL, CHOICE_NAME, EMBED_DESCRIPTION, EMBED_TITLE, EMBED_TOTAL
 from bot.models import TheoryStatus
 from bot.render.text import clip, points_text, safe
 
@@ -31,15 +32,15 @@ STATUS_COLOUR = {
 }
 
 # Budgets: every part under its own limit and the whole embed well under 6,000.
-TITLE_MAX = 256
+TITLE_MAX = EMBED_TITLE
 DETAILS_MAX = 900
 OPTION_MAX = 150  # an option as shown in the description (after escaping)
 STATUS_MAX = 400
 FOOTER_MAX = 300
-DESCRIPTION_MAX = 4096
-EMBED_TOTAL_MAX = 6000
-BUTTON_LABEL_MAX = 80
-CHOICE_NAME_MAX = 100
+DESCRIPTION_MAX = EMBED_DESCRIPTION
+EMBED_TOTAL_MAX = EMBED_TOTAL
+BUTTON_LABEL_MAX = BUTTON_LABEL
+CHOICE_NAME_MAX = CHOICE_NAME
 LINE_MAX = 300
 BAR_WIDTH = 10
 

@@ -9,10 +9,11 @@ from collections.abc import Awaitable, Callable
 import discord
 from discord import app_commands
 
-from bot.checks import AdminChecked, guild_id_of, require_admin
+from bot.checks import AdminChecked, check_length, guild_id_of, require_admin
 from bot.client import HalfbieBot
 from bot.errors import BadInput, NotFound, answer_error
 from bot.i18n import Texts
+from bot.limits import MODAL_TITLE, TEXT_INPUT_LABEL
 from bot.models import Certainty, Character, CharacterFields, SourceRef, SpoilerMode, Status
 from bot.render.characters import CERTAINTY_CHOICES, STATUS_CHOICES, card, choice
 from bot.render.text import clip, safe
@@ -25,29 +26,23 @@ def slug(name: str) -> str:
     return re.sub(r"[\W_]+", "-", name.casefold()).strip("-")[:60]
 
 
-def checked(text: str | None, what: str, limit: int, t: Texts) -> str | None:
-    """Text as typed (never rewritten), or a clear refusal when it is absurdly long.
-
-    ``what`` is the catalog key of the field's name, for the refusal.
-    """
-    if text is None:
-        return None
-    text = text.strip()
-    if len(text) > limit:
-        raise BadInput("errors.too_long", what=t(what), length=len(text), limit=limit)
+def checked(text: str | None, what: str, limit: int) -> str | None:
+    """Text as typed (never rewritten but for the spaces around it), or a clear refusal
+    when it is too long; ``what`` is the catalog key of the field's name."""
+    text = check_length(text.strip() if text is not None else None, limit, what)
     return text or None
 
 
-def optional(value: str | None, current: str | None, what: str, t: Texts) -> str | None:
+def optional(value: str | None, current: str | None, what: str) -> str | None:
     if value is None:
         return current
     if value.strip() == CLEAR:
         return None
-    return checked(value, what, SHORT_MAX, t)
+    return checked(value, what, SHORT_MAX)
 
 
 def source_of(name: str, certainty: str, url: str | None, t: Texts) -> SourceRef:
-    checked_name = checked(name, "admin_character.source_field", SHORT_MAX, t)
+    checked_name = checked(name, "fields.source", SHORT_MAX)
     if checked_name is None:
         raise BadInput("errors.need_source")
     if url is not None:
@@ -77,13 +72,13 @@ class CharacterModal(discord.ui.Modal):
     """The long texts of a card, prefilled with the current values."""
 
     def __init__(self, title: str, current: CharacterFields | None, on_submit: Submit, t: Texts) -> None:
-        super().__init__(title=clip(title, 45), timeout=900)
+        super().__init__(title=clip(title, MODAL_TITLE), timeout=900)
         self._on_submit = on_submit
         self.t = t
 
         def field(label: str, value: str | None, *, long: bool = True, required: bool = False) -> Input:
             return discord.ui.TextInput(
-                label=clip(t(label), 45),
+                label=clip(t(label), TEXT_INPUT_LABEL),
                 style=discord.TextStyle.paragraph if long else discord.TextStyle.short,
                 max_length=TEXT_MAX if long else NAME_MAX,
                 required=required,
@@ -102,13 +97,12 @@ class CharacterModal(discord.ui.Modal):
 
     async def on_submit(self, interaction: discord.Interaction[HalfbieBot]) -> None:  # type: ignore[override]
         await require_admin(interaction)  # permissions may have changed while the modal was open
-        t = self.t
         values = {
-            "name": checked(self.name_input.value, "admin_character.name", NAME_MAX, t),
-            "role": checked(self.role.value, "admin_character.role", TEXT_MAX, t),
-            "fate_s1": checked(self.fate.value, "admin_character.fate", TEXT_MAX, t),
-            "season2": checked(self.season2.value, "admin_character.season2", TEXT_MAX, t),
-            "notes": checked(self.notes.value, "admin_character.notes", TEXT_MAX, t),
+            "name": checked(self.name_input.value, "fields.name", NAME_MAX),
+            "role": checked(self.role.value, "fields.role", TEXT_MAX),
+            "fate_s1": checked(self.fate.value, "fields.fate", TEXT_MAX),
+            "season2": checked(self.season2.value, "fields.season2", TEXT_MAX),
+            "notes": checked(self.notes.value, "fields.notes", TEXT_MAX),
         }
         if not values["name"]:
             raise BadInput("admin_character.empty_name")
@@ -164,8 +158,8 @@ class CharacterAdmin(AdminChecked):
         t = await self.bot.texts(interaction)
         source_ref = source_of(source, certainty, source_url, t)
         new_status = status_of(status)
-        actor_text = optional(actor, None, "admin_character.actor_field", t)
-        hangul_text = optional(hangul, None, "admin_character.hangul_field", t)
+        actor_text = optional(actor, None, "fields.actor")
+        hangul_text = optional(hangul, None, "fields.hangul")
 
         async def create(
             modal_interaction: discord.Interaction[HalfbieBot], values: dict[str, str | None]
@@ -225,8 +219,8 @@ class CharacterAdmin(AdminChecked):
             source_ref = source_of(
                 source or current.source.name, certainty or current.source.certainty, url, t
             )
-        actor_text = optional(actor, current.actor, "admin_character.actor_field", t)
-        hangul_text = optional(hangul, current.hangul, "admin_character.hangul_field", t)
+        actor_text = optional(actor, current.actor, "fields.actor")
+        hangul_text = optional(hangul, current.hangul, "fields.hangul")
 
         async def save(
             modal_interaction: discord.Interaction[HalfbieBot], values: dict[str, str | None]

@@ -15,7 +15,7 @@ import discord
 from discord import app_commands
 
 from bot.announce import Outcome
-from bot.checks import AdminChecked, guild_id_of
+from bot.checks import AdminChecked, check_length, guild_id_of
 from bot.client import HalfbieBot
 from bot.errors import BadInput, Refused
 from bot.i18n import Texts
@@ -116,14 +116,9 @@ def _fields(
     source = " ".join(source.split())
     if not source:
         raise BadInput("admin_release.empty_source")
-    for what, text, limit in (
-        ("headline", headline, HEADLINE_MAX),
-        ("source", source, SOURCE_MAX),
-        ("details", details or "", DETAILS_MAX),
-    ):
-        if len(text) > limit:
-            what = t(f"admin_release.what_{what}")
-            raise BadInput("admin_release.too_long", what=what, length=len(text), limit=limit)
+    check_length(headline, HEADLINE_MAX, "fields.headline")
+    check_length(source, SOURCE_MAX, "fields.source")
+    check_length(details, DETAILS_MAX, "fields.details")
     happened_on = parse_news_date(date, now=now, t=t) if date and date.strip() else None
     url = parse_link(link) if link and link.strip() else None
     return NewsFields(

@@ -12,6 +12,7 @@ import discord
 from bot.checks import require_admin
 from bot.errors import answer_error
 from bot.i18n import Texts
+from bot.limits import MODAL_TITLE, TEXT_INPUT_LABEL
 from bot.models import NewsFields
 from bot.ui.base import OwnedView
 
@@ -34,7 +35,7 @@ class NewsForm:
 
 
 def _label(t: Texts, key: str) -> str:
-    return t(f"admin_release.{key}")[:45]  # Discord's limit for a label
+    return t(f"admin_release.{key}")[:TEXT_INPUT_LABEL]
 
 
 class Modal(discord.ui.Modal):
@@ -55,7 +56,7 @@ class NewsModal(Modal):
         on_submit: Callable[[discord.Interaction, NewsForm], Awaitable[None]],
         t: Texts,
     ) -> None:
-        super().__init__(title=title[:45], timeout=FORM_TIMEOUT)
+        super().__init__(title=title[:MODAL_TITLE], timeout=FORM_TIMEOUT)
         self._done = on_submit
         self.headline: discord.ui.TextInput[NewsModal] = discord.ui.TextInput(
             label=_label(t, "form_headline"),
@@ -107,7 +108,7 @@ class DetailsModal(Modal):
     """The longer details of a news item being added."""
 
     def __init__(self, on_submit: Callable[[discord.Interaction, str], Awaitable[None]], t: Texts) -> None:
-        super().__init__(title=t("admin_release.details_title")[:45], timeout=FORM_TIMEOUT)
+        super().__init__(title=t("admin_release.details_title")[:MODAL_TITLE], timeout=FORM_TIMEOUT)
         self._done = on_submit
         self.details: discord.ui.TextInput[DetailsModal] = discord.ui.TextInput(
             label=_label(t, "form_details"),

@@ -12,10 +12,12 @@ import re
 from collections.abc import Sequence
 
 from bot.canon import DEFAULT_OPTIONS
+from bot.checks import check_length
 from bot.errors import BadInput, NotFound
+from bot.limits import BUTTON_LABEL
 from bot.models import Theory, TheoryStatus
 
-OPTION_MAX = 80  # a button label holds 80 characters; the number goes in front
+OPTION_MAX = BUTTON_LABEL  # an option is a button's label (its number goes in front, clipped)
 OPTIONS_MIN, OPTIONS_MAX = 2, 10
 SEPARATOR = "|"
 MIN_OPEN = 5 * 60  # seconds
@@ -33,7 +35,7 @@ def parse_options(text: str | None) -> tuple[str, ...]:
     """``"Yes | No | Maybe"`` → the options; nothing typed → Agree / Disagree / Not sure."""
     if text is None or not text.strip():
         return DEFAULT_OPTIONS
-    checked_length(text, "theory.options_too_long", RAW_OPTIONS_MAX)
+    check_length(text, RAW_OPTIONS_MAX, "fields.options")
     options = tuple(part.strip() for part in text.split(SEPARATOR) if part.strip())
     if not OPTIONS_MIN <= len(options) <= OPTIONS_MAX:
         raise BadInput("theory.options_count", count=len(options))
@@ -51,25 +53,15 @@ def parse_options(text: str | None) -> tuple[str, ...]:
 TITLE_MAX, DETAILS_MAX, RAW_OPTIONS_MAX, CLOSES_MAX = 200, 1000, 1000, 40
 
 
-def checked_length(text: str | None, key: str, limit: int) -> str | None:
-    """Discord's client enforces an option's max_length; a crafted request does not.
-
-    ``key`` is the catalog's message for this option (it takes ``length`` and ``limit``).
-    """
-    if text is not None and len(text) > limit:
-        raise BadInput(key, length=len(text), limit=limit)
-    return text
-
-
 def parse_title(text: str) -> str:
-    title = (checked_length(text, "theory.title_too_long", TITLE_MAX) or "").strip()
+    title = (check_length(text, TITLE_MAX, "fields.title") or "").strip()
     if not title:
         raise BadInput("theory.title_blank")
     return title
 
 
 def parse_details(text: str | None) -> str | None:
-    details = checked_length(text, "theory.details_too_long", DETAILS_MAX)
+    details = check_length(text, DETAILS_MAX, "fields.details")
     return details.strip() if details and details.strip() else None
 
 
@@ -88,7 +80,7 @@ def parse_closing(text: str | None, now: float) -> int | None:
     the closing time in Unix seconds; nothing typed → None (open until closed)."""
     if text is None or not text.strip():
         return None
-    raw = (checked_length(text, "theory.closes_too_long", CLOSES_MAX) or "").strip()
+    raw = (check_length(text, CLOSES_MAX, "fields.closes") or "").strip()
     if _DURATION.match(raw):
         seconds = sum(int(n) * _UNITS[unit.lower()] for n, unit in _PART.findall(raw))
         closes_at = int(now) + seconds
