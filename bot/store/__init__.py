@@ -128,10 +128,6 @@ class Store:
         log.info("opened the database at %s (schema version %d)", path, version)
         return cls(path, version, reader, writer_conn, writer, clock)
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
     async def close(self) -> None:
         """Commit what is queued, then close both connections.  Safe to call twice."""
         if self._closed:

@@ -479,14 +479,6 @@ class TransferQueries:
     def __init__(self, db: Db) -> None:
         self._db = db
 
-    async def schema(self) -> Schema:
-        """The server-owned tables in dependency order (for tests and the host)."""
-
-        async def job(conn: aiosqlite.Connection) -> Schema:
-            return await discover(conn)
-
-        return await self._db.write(job)
-
     async def export_guild(self, guild_id: int) -> dict[str, Any]:
         """The server's rows from every server-owned table, as a document.
 

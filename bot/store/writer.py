@@ -80,11 +80,6 @@ class Writer:
     def closed(self) -> bool:
         return self._closing or self._task is None or self._task.done()
 
-    @property
-    def queued(self) -> int:
-        """Jobs waiting for the next batch (not counting the batch being run)."""
-        return len(self._queue)
-
     async def submit(self, job: Work[T]) -> T:
         """Queue ``job``; return its result once the transaction that ran it has committed.
 

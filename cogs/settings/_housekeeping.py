@@ -54,6 +54,9 @@ class Housekeeping(commands.Cog):
         purged = await self.bot.store.guilds.purge_left_before(now - RETENTION)
         if purged:
             log.info("Purged %d servers left more than 30 days ago: %s", len(purged), purged)
+        forgotten = await self.bot.store.jobs.forget_finished(now - RETENTION)
+        if forgotten:
+            log.info("Forgot %d jobs finished more than 30 days ago", forgotten)
         await self.bot.scheduler.add(NewJob(JobKind.PURGE, PURGE_KEY, now + INTERVAL))
 
     def _ours(self, guild_id: int) -> bool:
