@@ -96,7 +96,6 @@ async def test_every_command_survives_hostile_text(
             payload = crafted(fake_discord, guild, who, path, options, text)
             result = await fake_discord.send_raw_interaction(payload, guild=guild)
             await result.response()
-            assert result.acked_after < 3, (path, text[:20])
             if result.modal is not None:
                 continue  # a form opened: what is typed there is checked on submit
             if result.ephemeral:

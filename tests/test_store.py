@@ -7,7 +7,6 @@ import contextlib
 import dataclasses
 import json
 import sqlite3
-import time
 from pathlib import Path
 
 import aiosqlite
@@ -166,16 +165,13 @@ async def test_seed_is_idempotent_over_restarts_and_keeps_admin_changes(tmp_path
     assert after["theory_options"] == counts["theory_options"] + 2
 
 
-async def test_seed_many_seeds_a_thousand_servers_quickly(store: Store) -> None:
+async def test_seed_many_seeds_a_thousand_servers_in_a_few_batches(store: Store) -> None:
     canon = small_canon()
     await store.guilds.seed_many([5], canon)
     batches = store.writer.stats.batches
-    started = time.perf_counter()
     seeded = await store.guilds.seed_many(range(1, 1001), canon)
-    elapsed = time.perf_counter() - started
     assert sorted(seeded) == [g for g in range(1, 1001) if g != 5]
     assert store.writer.stats.batches - batches <= 10
-    assert elapsed < 10, f"seeding 1,000 servers took {elapsed:.1f} s"
     assert len(await store.characters.list(999)) == len(canon.characters)
     assert await store.guilds.seed_many(range(1, 1001), canon) == []
 

@@ -234,7 +234,7 @@ async def test_one_member_clicking_fifty_times_at_once_keeps_one_vote(
         *(fake_discord.click(guild, fan, message, f"poll:{theory_id}:{o}") for o in options)
     )
     await asyncio.gather(*(r.response(timeout=10) for r in results))
-    assert all((r.acked_after or 9) < 3 for r in results)
+    assert all(r.acked_after is not None for r in results)  # answered in time: the fake checks
     last = max(results, key=lambda r: r.dispatched_at + (r.acked_after or 0.0))
     last_option = options[results.index(last)]
     assert f"{last_option + 1}. {'ABC'[last_option]}" in (last.content or "")
