@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Generic, TypeAlias, TypeVar
@@ -11,11 +12,23 @@ import aiosqlite
 from .errors import StoreClosed
 from .writer import Work, Writer
 
-__all__ = ["Cached", "Db", "GuildCache", "Params", "fetch_all", "fetch_one", "fetch_value"]
+__all__ = ["Cached", "Db", "GuildCache", "Params", "fetch_all", "fetch_one", "fetch_value", "from_row"]
 
 T = TypeVar("T")
 V = TypeVar("V")
 Params: TypeAlias = Iterable[Any] | Mapping[str, Any]
+
+
+def from_row(cls: type[T], row: sqlite3.Row, **computed: Any) -> T:
+    """A record (a dataclass of :mod:`bot.models`) from a row: each field from the column
+    of its name, unless given in ``computed`` (an enum, a parsed JSON, a nested record)."""
+    columns = set(row.keys())
+    values = {
+        field.name: row[field.name]
+        for field in dataclasses.fields(cls)  # type: ignore[arg-type]
+        if field.name in columns and field.name not in computed
+    }
+    return cls(**values, **computed)
 
 
 async def fetch_all(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> list[sqlite3.Row]:

@@ -21,6 +21,8 @@ from bot.models import (
     TheoryStatus,
 )
 
+from ._db import from_row
+
 __all__ = [
     "CHARACTER_COLUMNS",
     "MAX_OPTIONS",
@@ -98,27 +100,15 @@ CHARACTER_COLUMNS = (
 
 
 def character_from_row(row: sqlite3.Row) -> Character:
-    fields = CharacterFields(
-        key=row["key"],
-        name=row["name"],
-        hangul=row["hangul"],
-        actor=row["actor"],
-        role=row["role"],
+    fields = from_row(
+        CharacterFields,
+        row,
         status=Status(row["status"]),
-        fate_s1=row["fate_s1"],
-        season2=row["season2"],
         source=source_from_row(row, "source"),
         status_source=source_from_row(row, "status_source"),
         aliases=tuple(json.loads(row["aliases"])),
-        notes=row["notes"],
     )
-    return Character(
-        guild_id=row["guild_id"],
-        fields=fields,
-        updated_at=row["updated_at"],
-        updated_by=row["updated_by"],
-        removed_at=row["removed_at"],
-    )
+    return from_row(Character, row, fields=fields)
 
 
 def character_params(fields: CharacterFields) -> dict[str, Any]:
@@ -148,21 +138,8 @@ NEWS_COLUMNS = (
 
 
 def news_from_row(row: sqlite3.Row) -> NewsItem:
-    fields = NewsFields(
-        headline=row["headline"],
-        happened_on=row["happened_on"],
-        reported_on=row["reported_on"],
-        source=source_from_row(row),
-        details=row["details"],
-        key=row["seed_key"],
-    )
-    return NewsItem(
-        guild_id=row["guild_id"],
-        id=row["id"],
-        fields=fields,
-        created_at=row["created_at"],
-        created_by=row["created_by"],
-    )
+    fields = from_row(NewsFields, row, source=source_from_row(row), key=row["seed_key"])
+    return from_row(NewsItem, row, fields=fields)
 
 
 def news_params(fields: NewsFields) -> dict[str, Any]:
@@ -205,26 +182,15 @@ def theories_from_rows(rows: list[sqlite3.Row]) -> list[Theory]:
 
 
 def _theory(row: sqlite3.Row, options: tuple[str, ...]) -> Theory:
-    fields = TheoryFields(
-        title=row["title"],
+    fields = from_row(
+        TheoryFields,
+        row,
         options=options,
         source=source_from_row(row),
-        details=row["details"],
         sealed=bool(row["sealed"]),
-        closes_at=row["closes_at"],
         key=row["seed_key"],
     )
-    return Theory(
-        guild_id=row["guild_id"],
-        id=row["id"],
-        fields=fields,
-        status=TheoryStatus(row["status"]),
-        created_at=row["created_at"],
-        created_by=row["created_by"],
-        channel_id=row["channel_id"],
-        message_id=row["message_id"],
-        outcome=row["outcome"],
-    )
+    return from_row(Theory, row, fields=fields, status=TheoryStatus(row["status"]))
 
 
 def theory_params(fields: TheoryFields) -> dict[str, Any]:

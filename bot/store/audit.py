@@ -11,7 +11,7 @@ import aiosqlite
 
 from bot.models import AuditEntry
 
-from ._db import Db, fetch_one
+from ._db import Db, fetch_one, from_row
 from ._rows import as_json
 
 __all__ = ["AuditQueries", "Author", "ensure_guild", "record"]
@@ -58,16 +58,7 @@ async def record(
 
 
 def _entry(row: sqlite3.Row) -> AuditEntry:
-    return AuditEntry(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        at=row["at"],
-        actor_id=row["actor_id"],
-        action=row["action"],
-        target=row["target"],
-        old=row["old"],
-        new=row["new"],
-    )
+    return from_row(AuditEntry, row)
 
 
 def _prefix_filter(action_prefix: str | None) -> tuple[str, tuple[str, ...]]:

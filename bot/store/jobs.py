@@ -24,7 +24,7 @@ import aiosqlite
 
 from bot.models import Job, JobState, NewJob
 
-from ._db import Db, fetch_all, fetch_one
+from ._db import Db, fetch_all, fetch_one, from_row
 
 __all__ = ["NOTE_LIMIT", "JobQueries", "cancel_in", "complete_in", "schedule_in"]
 
@@ -39,21 +39,8 @@ _HELD = "id = :id AND state = 'claimed' AND claimed_by = :owner"
 
 
 def _job(row: sqlite3.Row) -> Job:
-    return Job(
-        id=row["id"],
-        kind=row["kind"],
-        key=row["key"],
-        guild_id=row["guild_id"],
-        due_at=row["due_at"],
-        payload=MappingProxyType(json.loads(row["payload"])),
-        state=JobState(row["state"]),
-        attempts=row["attempts"],
-        failures=row["failures"],
-        claimed_by=row["claimed_by"],
-        lease_until=row["lease_until"],
-        done_at=row["done_at"],
-        note=row["note"],
-    )
+    payload = MappingProxyType(json.loads(row["payload"]))
+    return from_row(Job, row, payload=payload, state=JobState(row["state"]))
 
 
 def _ordered(rows: list[sqlite3.Row]) -> list[Job]:

@@ -10,7 +10,7 @@ import aiosqlite
 
 from bot.models import JobKind, LastChange, Release, ReleaseChange, Reminder, ReminderKind, Stage
 
-from ._db import Db, fetch_one
+from ._db import Db, fetch_one, from_row
 from ._rows import changes
 from .audit import Author, ensure_guild, record
 from .errors import NoSuchRecord
@@ -24,13 +24,7 @@ _RELEASE_COLUMNS = "guild_id, stage, premiere_at, updated_at, updated_by"
 
 
 def _release(row: sqlite3.Row) -> Release:
-    return Release(
-        guild_id=row["guild_id"],
-        stage=Stage(row["stage"]),
-        premiere_at=row["premiere_at"],
-        updated_at=row["updated_at"],
-        updated_by=row["updated_by"],
-    )
+    return from_row(Release, row, stage=Stage(row["stage"]))
 
 
 def _default_release(guild_id: int) -> Release:
