@@ -73,6 +73,21 @@ def changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[dict[str, A
 # -- sources --------------------------------------------------------------------
 
 
+OMIT: Any = object()  # in params_of: a field stored elsewhere, or under other columns
+
+
+def params_of(record: Any, **computed: Any) -> dict[str, Any]:
+    """Named parameters from a record's fields (``*Fields``): each field as the column of
+    its name, unless given in ``computed`` (:data:`OMIT` leaves it out)."""
+    values = {
+        field.name: getattr(record, field.name)
+        for field in dataclasses.fields(record)
+        if field.name not in computed
+    }
+    values.update((name, value) for name, value in computed.items() if value is not OMIT)
+    return values
+
+
 def source_from_row(row: sqlite3.Row, prefix: str = "source") -> SourceRef:
     return SourceRef(
         name=row[f"{prefix}_name"],
@@ -113,20 +128,12 @@ def character_from_row(row: sqlite3.Row) -> Character:
 
 def character_params(fields: CharacterFields) -> dict[str, Any]:
     """Named parameters for every column that :class:`CharacterFields` sets."""
-    return {
-        "key": fields.key,
-        "name": fields.name,
-        "hangul": fields.hangul,
-        "actor": fields.actor,
-        "role": fields.role,
-        "status": Status(fields.status).value,
-        "fate_s1": fields.fate_s1,
-        "season2": fields.season2,
-        **source_params(fields.source, "source"),
-        **source_params(fields.status_source, "status_source"),
-        "aliases": json.dumps(list(fields.aliases), ensure_ascii=False),
-        "notes": fields.notes,
-    }
+    aliases = json.dumps(list(fields.aliases), ensure_ascii=False)
+    sources = {**source_params(fields.source), **source_params(fields.status_source, "status_source")}
+    params = params_of(
+        fields, status=Status(fields.status).value, aliases=aliases, source=OMIT, status_source=OMIT
+    )
+    return {**params, **sources}
 
 
 # -- news -----------------------------------------------------------------------
@@ -143,14 +150,7 @@ def news_from_row(row: sqlite3.Row) -> NewsItem:
 
 
 def news_params(fields: NewsFields) -> dict[str, Any]:
-    return {
-        "seed_key": fields.key,
-        "headline": fields.headline,
-        "happened_on": fields.happened_on,
-        "reported_on": fields.reported_on,
-        "details": fields.details,
-        **source_params(fields.source),
-    }
+    return {**params_of(fields, key=OMIT, source=OMIT, seed_key=fields.key), **source_params(fields.source)}
 
 
 # -- theories -------------------------------------------------------------------
@@ -194,14 +194,10 @@ def _theory(row: sqlite3.Row, options: tuple[str, ...]) -> Theory:
 
 
 def theory_params(fields: TheoryFields) -> dict[str, Any]:
-    return {
-        "seed_key": fields.key,
-        "title": fields.title,
-        "details": fields.details,
-        **source_params(fields.source),
-        "sealed": int(fields.sealed),
-        "closes_at": fields.closes_at,
-    }
+    """The theory's own columns (its options are rows of their own)."""
+    sealed = int(fields.sealed)
+    params = params_of(fields, key=OMIT, source=OMIT, options=OMIT, seed_key=fields.key, sealed=sealed)
+    return {**params, **source_params(fields.source)}
 
 
 def check_options(fields: TheoryFields) -> None:
