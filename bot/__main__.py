@@ -62,10 +62,10 @@ def _fail(message: str) -> int:
     return 2
 
 
-async def _run(settings: Config, *, sync_only: bool) -> int:
+async def _run(config: Config, *, sync_only: bool) -> int:
     from bot.client import create_bot  # discord.py's import cost only when we run
 
-    bot = create_bot(settings, sync="force" if sync_only else "auto")
+    bot = create_bot(config, sync="force" if sync_only else "auto")
     loop = asyncio.get_running_loop()
     closing: set[asyncio.Task[None]] = set()
 
@@ -82,9 +82,9 @@ async def _run(settings: Config, *, sync_only: bool) -> int:
         async with bot:
             await bot.open_store()
             if sync_only:
-                await bot.login(settings.token)  # setup_hook syncs (forced)
+                await bot.login(config.token)  # setup_hook syncs (forced)
                 return 0
-            await bot.start(settings.token)
+            await bot.start(config.token)
     except discord.LoginFailure:
         return _fail(
             "DISCORD_TOKEN was refused by Discord: copy the token again from the Developer Portal into .env"
@@ -157,10 +157,10 @@ def _integrity(path: Path) -> str:
         conn.close()
 
 
-async def _export(settings: Config, guild: str, out: str | None) -> str:
+async def _export(config: Config, guild: str, out: str | None) -> str:
     guild_id = _guild_id(guild)
     target = await asyncio.to_thread(_new_file, out, "export") if out else None
-    store = await Store.open(settings.db_path, migrate=False)
+    store = await Store.open(config.db_path, migrate=False)
     try:
         document = await store.transfer.export_guild(guild_id)
     except TransferError as exc:
@@ -179,10 +179,10 @@ async def _export(settings: Config, guild: str, out: str | None) -> str:
     return f"{done} to {target}"
 
 
-async def _import(settings: Config, file: str, *, replace: bool) -> str:
+async def _import(config: Config, file: str, *, replace: bool) -> str:
     source = Path(file)
     document = await asyncio.to_thread(_read_document, source)
-    store = await Store.open(settings.db_path)  # a new host's database is created here
+    store = await Store.open(config.db_path)  # a new host's database is created here
     try:
         result = await store.transfer.import_guild(document, replace=replace)
     except TransferError as exc:
@@ -194,13 +194,13 @@ async def _import(settings: Config, file: str, *, replace: bool) -> str:
         f"{n} {table} rows got new ids (theirs are used by another server here)"
         for table, n in result.renumbered.items()
     ]
-    return f"imported server {result.guild_id} ({result.total} rows) into {settings.db_path}" + "".join(
+    return f"imported server {result.guild_id} ({result.total} rows) into {config.db_path}" + "".join(
         f"; {note}" for note in notes
     )
 
 
-async def _backup(settings: Config, path: str) -> str:
-    store = await Store.open(settings.db_path, migrate=False)
+async def _backup(config: Config, path: str) -> str:
+    store = await Store.open(config.db_path, migrate=False)
     try:
         written = await store.backup(path)
     finally:
@@ -209,17 +209,17 @@ async def _backup(settings: Config, path: str) -> str:
     if check != "ok":
         await asyncio.to_thread(written.unlink, missing_ok=True)
         raise _Refused(f"the backup at {written} failed PRAGMA integrity_check ({check[:200]})")
-    return f"backed up {settings.db_path} to {written} (integrity_check ok)"
+    return f"backed up {config.db_path} to {written} (integrity_check ok)"
 
 
-async def _data_command(args: argparse.Namespace, settings: Config) -> int:
+async def _data_command(args: argparse.Namespace, config: Config) -> int:
     try:
         if args.command == "export":
-            done = await _export(settings, args.guild, args.out)
+            done = await _export(config, args.guild, args.out)
         elif args.command == "import":
-            done = await _import(settings, args.file, replace=args.replace)
+            done = await _import(config, args.file, replace=args.replace)
         else:
-            done = await _backup(settings, args.path)
+            done = await _backup(config, args.path)
     except (_Refused, StoreError) as exc:  # StoreOpenError, a backup path taken: one line each
         return _fail(str(exc))
     except OSError as exc:
@@ -234,16 +234,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "run"
     load_dotenv(ROOT / ".env")  # values already in the environment win
     try:
-        settings = load_config(require_token=command not in DATA_COMMANDS)
+        config = load_config(require_token=command not in DATA_COMMANDS)
     except ConfigError as exc:
         return _fail(str(exc))
     if command in DATA_COMMANDS:
         # The tools print one line of their own; only warnings and errors from the library.
-        level = max(settings.log_level_number, logging.WARNING)
+        level = max(config.log_level_number, logging.WARNING)
         discord.utils.setup_logging(level=level, root=True)
-        return asyncio.run(_data_command(args, settings))
-    discord.utils.setup_logging(level=settings.log_level_number, root=True)
-    return asyncio.run(_run(settings, sync_only=command == "sync"))
+        return asyncio.run(_data_command(args, config))
+    discord.utils.setup_logging(level=config.log_level_number, root=True)
+    return asyncio.run(_run(config, sync_only=command == "sync"))
 
 
 if __name__ == "__main__":
