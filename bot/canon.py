@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -49,6 +50,17 @@ def _text(raw: Mapping[str, Any], key: str, where: str, *, required: bool = Fals
     return value
 
 
+def _day(raw: Mapping[str, Any], key: str, where: str) -> str | None:
+    """An optional ISO day (``2024-06-30``)."""
+    text = _text(raw, key, where)
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise CanonError(f"{where}: {key} must be a day like 2024-06-30, not {text!r}") from None
+
+
 def _read(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
@@ -93,6 +105,7 @@ def _news(raw: list[dict[str, Any]], article: SourceRef) -> tuple[NewsFields, ..
             reported_on=_text(item, "reported_on", where, required=True) or "",
             details=_text(item, "details", where),
             source=_source(item.get("source"), article, where),
+            window_end=_day(item, "window_end", where),
         )
         for i, item in enumerate(raw)
         for where in [f"timeline.toml, news {item.get('key', i)!r}"]
@@ -144,6 +157,11 @@ def load_canon(data_dir: Path = DATA_DIR) -> Canon:
         stage = Stage(meta.get("stage", "rumoured"))
     except ValueError:
         raise CanonError(f"canon.toml: unknown stage {meta.get('stage')!r}") from None
+    windows = {
+        str(item["key"]): day
+        for item in _read(data_dir / "theories.toml").get("theory", [])
+        if (day := _day(item, "window_end", f"theories.toml, theory {item.get('key')!r}"))
+    }
     return Canon(
         version=int(meta["version"]),
         article=article,
@@ -152,4 +170,5 @@ def load_canon(data_dir: Path = DATA_DIR) -> Canon:
         characters=characters,
         news=news,
         theories=theories,
+        windows=windows,
     )

@@ -8,6 +8,7 @@ discord.py types: ids are ints and times are Unix seconds (ints).  Models hold d
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -110,6 +111,7 @@ class NewsFields:
     source: SourceRef
     details: str | None = None
     key: str | None = None  # seed key for canon items, None for admins' items
+    window_end: str | None = None  # a dated prediction's last possible day (ISO), else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +271,14 @@ class Canon:
     characters: tuple[CharacterFields, ...]
     news: tuple[NewsFields, ...]
     theories: tuple[TheoryFields, ...]
+    # Theories about a dated window (seed key -> its last day, ISO): once it has passed,
+    # a server seeded after that does not get the poll.
+    windows: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def current(self, today: str) -> Canon:
+        """The canon as a server seeded ``today`` gets it: without polls whose window passed."""
+        theories = tuple(t for t in self.theories if self.windows.get(t.key or "", today) >= today)
+        return dataclasses.replace(self, theories=theories)
 
 
 # -- release reminders --------------------------------------------------------
@@ -391,6 +401,7 @@ class JobKind(enum.StrEnum):
     CLOSE_POLL = "close_poll"  # a poll's closing time (theories); key "<theory>"
     POLL_RESULT = "poll_result"  # a poll's result card (theories); key "<theory>:<audit entry>"
     PURGE = "purge"  # the daily purge of servers left long ago (settings); key "daily"
+    RELEASED = "released"  # the stage moves to released once the premiere passed; key "<server>"
 
 
 class JobState(enum.StrEnum):

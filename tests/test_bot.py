@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import inspect
 import os
 import shutil
@@ -69,7 +70,8 @@ async def test_starts_syncs_seeds_and_answers_about(
     characters = await bot.store.characters.list(guild.id)
     assert {c.fields.key for c in characters} >= {"cheong-san", "nam-ra", "su-hyeok"}
     assert len(await bot.store.news.list(guild.id)) == len(bot.canon.news)
-    assert len(await bot.store.theories.list(guild.id)) == len(bot.canon.theories)
+    today = dt.datetime.fromtimestamp(bot.clock.now(), dt.UTC).date().isoformat()
+    assert len(await bot.store.theories.list(guild.id)) == len(bot.canon.current(today).theories)
 
     result = await fake_discord.slash(guild, member, "about")
     await result.response()

@@ -20,6 +20,7 @@ import pytest
 from bot.client import HalfbieBot
 from bot.models import Certainty, ReminderKind, Stage
 from bot.store import Store
+from tests.clock import ManualClock
 from tests.conftest import BotRunner
 from tests.fakediscord import FakeChannel, FakeDiscord, FakeGuild, FakeMember, FakeRole, Perm
 from tests.fakediscord.interactions import InteractionResult
@@ -137,8 +138,10 @@ async def configure(
 
 
 async def test_a_fresh_server_shows_the_canon_honestly(
-    bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember
+    runner: BotRunner, bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember
 ) -> None:
+    # The bot's clock: 2026-09-21, four years after the article, two after Newsweek's window.
+    assert dt.datetime.fromtimestamp(bot.clock.now(), dt.UTC).year == 2026
     result = await fake_discord.slash(guild, member, "release")
     await result.response()
     assert not result.ephemeral
@@ -149,24 +152,61 @@ async def test_a_fresh_server_shows_the_canon_honestly(
     assert "Confirmed" in stage
     assert "2022-06-06" in stage
     assert "official" in stage
-    # No official date, said plainly; the latest speculation shown as speculation.
-    assert "No official premiere date yet" in embed["description"]
-    assert "<t:" not in embed["description"]
-    speculation = embed["description"].split("\n", 1)[1]
-    assert "Speculation, not a date" in speculation
-    assert "Newsweek" in speculation
-    assert "2023 or early 2024" in speculation
-    assert "🔮 speculation" in speculation
-    # The three latest items with date, headline, certainty and source.
+    # No official date, said plainly; a prediction whose window has passed is no outlook.
+    assert embed["description"] == "**No official premiere date yet.**"
+    # The three latest items with date, headline, certainty and source; Newsweek's is marked.
     latest = next(f["value"] for f in embed["fields"] if f["name"] == "Latest news")
     lines = latest.split("\n")
     assert len(lines) == 3
     assert "Newsweek speculates" in lines[0]
+    assert "passed without confirmation" in lines[0]
     assert all("2022-07-19" in line for line in lines)
     assert "📰 reported" in lines[1]
-    # When and by whom: the canon's seed, from the article.
-    assert "from the article of 2022-07-19" in text
-    assert f"<t:{int(bot.clock.now())}:f>" in text
+    assert "passed" not in lines[1]
+    # Dated by its newest fact, never by when the server was seeded.
+    newest = next(f["value"] for f in embed["fields"] if f["name"] == "Newest fact")
+    assert newest == "19 July 2022 (4 years ago)"
+    assert f"<t:{int(bot.clock.now())}" not in text
+    assert "seconds ago" not in text
+
+
+async def test_a_prediction_is_the_outlook_while_its_window_is_open_and_history_after(
+    runner: BotRunner, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember
+) -> None:
+    runner.clock = ManualClock(dt.datetime(2023, 3, 1, tzinfo=dt.UTC).timestamp())
+    bot = await runner.start()
+    card = await fake_discord.slash(guild, member, "release")
+    await card.response()
+    description = card.embeds[0]["description"]
+    assert "Speculation, not a date" in description
+    assert "2023 or early 2024" in description
+    assert "🔮 speculation" in description
+    assert "passed" not in description
+    newest = next(f["value"] for f in card.embeds[0]["fields"] if f["name"] == "Newest fact")
+    assert newest == "19 July 2022 (7 months ago)"
+    # A poll about that window is still a question for a server seeded now.
+    titles = [t.fields.title for t in await bot.store.theories.list(guild.id)]
+    assert "When does Season 2 premiere?" in titles
+
+    # Once an official date is set, the prediction is superseded, on the card and the timeline.
+    day, _ = premiere_in(runner, 30)
+    await ask(fake_discord, guild, guild.owner, "admin release date", date=day, time="17:00",
+              timezone="Asia/Seoul")  # fmt: skip
+    card = await fake_discord.slash(guild, member, "release")
+    await card.response()
+    assert "Speculation" not in card.embeds[0]["description"]
+    timeline = await fake_discord.slash(guild, member, "timeline")
+    await timeline.response()
+    newsweek = next(line for line in timeline.embeds[0]["description"].splitlines() if "Newsweek" in line)
+    assert "superseded by the official date" in newsweek
+
+
+async def test_a_server_seeded_after_a_polls_window_does_not_get_the_poll(
+    bot: HalfbieBot, guild: FakeGuild
+) -> None:
+    titles = [t.fields.title for t in await bot.store.theories.list(guild.id)]
+    assert titles
+    assert "When does Season 2 premiere?" not in titles  # 2026: its window closed in 2024
 
 
 async def test_timeline_pages_newest_first_with_buttons_only_for_the_asker(
@@ -620,12 +660,12 @@ async def test_a_korean_server_gets_the_card_and_its_announcements_in_korean(
     embed = result.embeds[0]
     assert embed["title"] == "지금 우리 학교는 · 시즌 2"
     assert "아직 공식 공개일이 없습니다" in embed["description"]
-    assert "날짜가 아닌 추측" in embed["description"]
-    assert "🔮 추측" in embed["description"]
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert "🎬 제작 중" in fields["단계"]
     assert "📰 보도" in fields["최신 소식"]
-    assert f"<@{owner.id}> 님" in fields["마지막 업데이트"]
+    assert "확인 없이 지나간 예측" in fields["최신 소식"]  # Newsweek's window, passed
+    assert fields["가장 최근 사실"].startswith("2022년 7월 19일 (4년 전)")
+    assert f"<@{owner.id}> 님이 마지막으로 바꿈" in fields["가장 최근 사실"]
     assert embed["footer"]["text"].startswith("시간은 내 시간대로")
 
     added = await ask(fake_discord, guild, owner, "admin news add", headline="Netflix dates Season 2",
@@ -807,3 +847,47 @@ async def test_bad_news_gets_a_clear_answer_and_changes_nothing(
     assert expected in text
     assert counts(runner, guild.id) == before
     assert fake_discord.messages_in(channel) == []
+
+
+async def test_the_stage_becomes_released_by_itself_once_the_premiere_has_passed(
+    runner: BotRunner, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember
+) -> None:
+    bot = await runner.start()
+    day, premiere = premiere_in(runner, 10)
+    await ask(fake_discord, guild, guild.owner, "admin release date", date=day, time="17:00",
+              timezone="Asia/Seoul")  # fmt: skip
+    runner.clock.advance(premiere - 60 - int(runner.clock.now()))
+    await bot.scheduler.run_due()
+    assert (await bot.store.release.get(guild.id)).stage is not Stage.RELEASED  # not before
+    runner.clock.advance(120)
+    await bot.scheduler.run_due()
+    assert (await bot.store.release.get(guild.id)).stage is Stage.RELEASED
+    card = await release_card(fake_discord, guild, member)
+    assert "Released" in card
+    assert "Last changed by the bot" in card
+    [entry] = await bot.store.audit.list(guild.id, "release.stage", limit=1)
+    assert entry.actor_id is None  # the bot's doing, in the audit trail like an admin's
+    undone = await bot.store.release.undo(guild.id, guild.owner.id, entry.id)  # and undoable
+    assert undone.release.stage is not Stage.RELEASED
+    await bot.scheduler.run_due()
+    assert (await bot.store.release.get(guild.id)).stage is not Stage.RELEASED  # done once
+
+
+async def test_a_premiere_date_moved_or_cleared_moves_or_cancels_the_release(
+    runner: BotRunner, fake_discord: FakeDiscord, guild: FakeGuild
+) -> None:
+    bot = await runner.start()
+    first_day, first = premiere_in(runner, 10)
+    later_day, _ = premiere_in(runner, 40)
+    owner = guild.owner
+    await ask(fake_discord, guild, owner, "admin release date", date=first_day, time="17:00",
+              timezone="Asia/Seoul")  # fmt: skip
+    await ask(fake_discord, guild, owner, "admin release date", date=later_day, time="17:00",
+              timezone="Asia/Seoul")  # fmt: skip
+    runner.clock.advance(first + 60 - int(runner.clock.now()))
+    await bot.scheduler.run_due()
+    assert (await bot.store.release.get(guild.id)).stage is not Stage.RELEASED  # moved on
+    await ask(fake_discord, guild, owner, "admin release date", clear=True)
+    runner.clock.advance(60 * DAY)
+    await bot.scheduler.run_due()
+    assert (await bot.store.release.get(guild.id)).stage is not Stage.RELEASED  # cleared

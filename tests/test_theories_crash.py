@@ -68,7 +68,7 @@ async def test_sigkill_in_a_burst_loses_no_answered_vote_and_the_tally_is_fixed_
     proc = await start(fake, db)
     try:
         choices = await fake.autocomplete(
-            guild, members[0], "theory show", focused="theory", theory="premiere", timeout=10
+            guild, members[0], "theory show", focused="theory", theory="immune", timeout=10
         )
         theory_id = int(choices[0]["value"])
         posted = await fake.slash(guild, members[0], "theory show", theory=str(theory_id))
@@ -128,7 +128,7 @@ async def test_sigkill_in_a_burst_loses_no_answered_vote_and_the_tally_is_fixed_
         late = await fake.click(guild, late_fan, message, f"poll:{theory_id}:2")
         await late.response(timeout=10)
         assert late.ephemeral
-        assert "3. Later than early 2024" in (late.content or "")
+        assert "3. Not sure" in (late.content or "")
         expected[2] += 1
         await until(lambda: shown_counts(message) == expected, 10, f"the tally {expected}")
     finally:

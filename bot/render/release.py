@@ -10,6 +10,7 @@ time zone and a live countdown.  Every word comes from the catalog in the langua
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -93,25 +94,80 @@ def source_text(item: NewsItem, limit: int = SOURCE_MAX, *, linked: bool = True)
     return f"[{name}]({url})" if url else name
 
 
+def iso_day(at: float) -> str:
+    """The UTC day of a Unix time, as an ISO date (how news and windows are dated)."""
+    return dt.datetime.fromtimestamp(at, dt.UTC).date().isoformat()
+
+
+def day_text(iso: str, t: Texts) -> str:
+    """A day as readers write it: "19 July 2022", "2022년 7월 19일"."""
+    day = dt.date.fromisoformat(iso)
+    month = t("ages.months_of_year").split()[day.month - 1]
+    return t("ages.day_text", day=day.day, month=month, year=day.year)
+
+
+def age_text(iso: str, today: str, t: Texts) -> str:
+    """How long ago a day was, in whole years, months or days ("4 years ago")."""
+    then, now = dt.date.fromisoformat(iso), dt.date.fromisoformat(today)
+    months = (now.year - then.year) * 12 + now.month - then.month - (now.day < then.day)
+    if months >= 12:
+        years = months // 12
+        return t("ages.year") if years == 1 else t("ages.years", n=years)
+    if months >= 1:
+        return t("ages.month") if months == 1 else t("ages.months", n=months)
+    days = (now - then).days
+    if days <= 0:
+        return t("ages.today")
+    return t("ages.day") if days == 1 else t("ages.days", n=days)
+
+
+def prediction_state(item: NewsItem, today: str, premiere_at: int | None) -> str | None:
+    """What became of a dated prediction: ``superseded`` once the official date is set,
+    ``passed`` once its window ended unconfirmed; None for anything else (still open, or
+    no prediction of a date)."""
+    end = item.fields.window_end
+    if end is None:
+        return None
+    if premiere_at is not None:
+        return "superseded"
+    return "passed" if end < today else None
+
+
+def news_day(item: NewsItem) -> str:
+    """The day a news item is dated by: when it happened, else when it was reported."""
+    return item.fields.happened_on or item.fields.reported_on
+
+
 def news_date(item: NewsItem, t: Texts) -> str:
     f = item.fields
     return f.happened_on or t("release.reported_on", date=f.reported_on)
 
 
-def news_line(item: NewsItem, t: Texts, *, headline_max: int = 160, limit: int = LINE_MAX) -> str:
-    """``date · headline · certainty · source``: one line of the card or the timeline.
+def news_line(
+    item: NewsItem,
+    t: Texts,
+    *,
+    headline_max: int = 160,
+    limit: int = LINE_MAX,
+    state: str | None = None,
+) -> str:
+    """``date · headline · certainty · [what became of it ·] source``: one line of the
+    card or the timeline (``state``: see :func:`prediction_state`).
 
     The source's link is left out when it would not fit in ``limit`` (a cut link is broken).
     """
     f = item.fields
     certainty = certainty_label(f.source.certainty, t)
-    start = f"**{news_date(item, t)}** · {safe(f.headline, headline_max)} · {certainty} · "
+    became = f"*{t(f'release.{state}')}* · " if state else ""
+    start = f"**{news_date(item, t)}** · {safe(f.headline, headline_max)} · {certainty} · {became}"
     line = start + source_text(item, 80)
     return line if len(line) <= limit else clip(start + source_text(item, 80, linked=False), limit)
 
 
-def timeline_line(item: NewsItem, t: Texts) -> str:
-    line = f"`#{item.id}` {news_line(item, t, headline_max=HEADLINE_MAX, limit=TIMELINE_LINE_MAX)}"
+def timeline_line(item: NewsItem, t: Texts, *, today: str, premiere_at: int | None) -> str:
+    state = prediction_state(item, today, premiere_at)
+    line = news_line(item, t, headline_max=HEADLINE_MAX, limit=TIMELINE_LINE_MAX, state=state)
+    line = f"`#{item.id}` {line}"
     if item.fields.details:
         line += "\n> " + safe(" ".join(item.fields.details.split()), 300)
     return line
@@ -136,11 +192,12 @@ def release_card(
     speculation: NewsItem | None,
     official: NewsItem | None,
     last: LastChange | None,
-    article_date: str,
     now: int,
 ) -> discord.Embed:
-    """The /release card: stage, official date or none (and the latest speculation as
-    speculation), the latest three news items, and who last updated it when."""
+    """The /release card: stage, the official date or none (with the latest speculation
+    as speculation, while its window is open), the latest three news items, and how old
+    the newest fact is: the record is dated by its facts, never by when it was copied."""
+    today = iso_day(now)
     colour = STAGE_LOOK[release.stage][1]
     if release.premiere_at is not None:
         key = "release.premiere_future" if release.premiere_at > now else "release.premiere_past"
@@ -148,7 +205,7 @@ def release_card(
         description += f" · {certainty_label(Certainty.OFFICIAL, t)}"
     else:
         description = t("release.premiere_none")
-        if speculation is not None:
+        if speculation is not None and prediction_state(speculation, today, None) is None:
             line = news_line(speculation, t, headline_max=300, limit=DESCRIPTION_MAX - 100)
             description += "\n" + t("release.speculation", line=line)
     embed = discord.Embed(title=t("release.card_title"), description=description, colour=colour)
@@ -163,21 +220,26 @@ def release_card(
         )
     embed.add_field(name=t("release.stage"), value=clip(stage, FIELD_MAX), inline=False)
 
-    lines = [news_line(item, t) for item in latest[:3]]
+    lines = [
+        news_line(item, t, state=prediction_state(item, today, release.premiere_at)) for item in latest[:3]
+    ]
     embed.add_field(
         name=t("release.news"),
         value=clip("\n".join(lines), FIELD_MAX) if lines else t("release.news_none"),
         inline=False,
     )
-    if last is not None:
-        when = _when(last.at, "f")
-        if last.actor_id is not None:
-            updated = t("release.updated_by", actor=last.actor_id, **when)
-        elif last.action == "canon.seed":
-            updated = t("release.updated_canon", article_date=article_date, **when)
-        else:
-            updated = t("release.updated_bot", **when)
-        embed.add_field(name=t("release.updated"), value=updated, inline=False)
+    if latest:
+        newest = max(news_day(item) for item in latest)
+        value = t("release.newest_value", date=day_text(newest, t), age=age_text(newest, today, t))
+        if last is not None and last.action != "canon.seed":
+            relative = timestamp(last.at, "R")
+            changed = (
+                t("release.changed_by", actor=last.actor_id, relative=relative)
+                if last.actor_id is not None
+                else t("release.changed_bot", relative=relative)
+            )
+            value += "\n" + changed
+        embed.add_field(name=t("release.newest"), value=clip(value, FIELD_MAX), inline=False)
     embed.set_footer(text=t("release.card_footer"))
     return embed
 

@@ -140,7 +140,7 @@ def character_params(fields: CharacterFields) -> dict[str, Any]:
 
 NEWS_COLUMNS = (
     "id, guild_id, seed_key, headline, happened_on, reported_on, details, "
-    "source_name, source_url, source_certainty, created_at, created_by"
+    "source_name, source_url, source_certainty, window_end, created_at, created_by"
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -227,7 +228,10 @@ class GuildQueries:
         ids = list(dict.fromkeys(guild_ids))
         if not ids:
             return []
-        plan = _SeedPlan(canon, self._db.now())  # checks the canon before anything is written
+        now = self._db.now()
+        # A poll whose window has passed is no question for a server seeded now.
+        canon = canon.current(dt.datetime.fromtimestamp(now, dt.UTC).date().isoformat())
+        plan = _SeedPlan(canon, now)  # checks the canon before anything is written
 
         ascending = sorted(ids)  # rows get their ids by server, whatever the chunks
 

@@ -41,6 +41,7 @@ _WRITTEN = (
     "source_name",
     "source_url",
     "source_certainty",
+    "window_end",
 )
 _INSERT = (
     f"INSERT INTO news (guild_id, {', '.join(_WRITTEN)}, created_at, created_by) "

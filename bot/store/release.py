@@ -8,13 +8,13 @@ from typing import Any
 
 import aiosqlite
 
-from bot.models import JobKind, LastChange, Release, ReleaseChange, Reminder, ReminderKind, Stage
+from bot.models import Job, JobKind, LastChange, NewJob, Release, ReleaseChange, Reminder, ReminderKind, Stage
 
 from ._db import Db, fetch_one, from_row
 from ._rows import changes
 from .audit import Author, ensure_guild, record
 from .errors import NoSuchRecord
-from .jobs import cancel_in, schedule_in
+from .jobs import cancel_in, complete_in, schedule_in
 from .news import ChangedSince
 
 __all__ = ["ReleaseQueries", "reschedule_reminders_in"]
@@ -85,6 +85,23 @@ class ReleaseQueries:
 
         return await self._db.write(job)
 
+    async def premiere_passed(self, guild_id: int, premiere_at: int, job: Job) -> ReleaseChange | None:
+        """The scheduler's ``released`` job: the premiere ``premiere_at`` has passed, so the
+        stage becomes released (audited as the bot's doing, undoable like an admin's); the
+        job is done in the same transaction.  None when the date moved since or the stage
+        is released already."""
+        now = self._db.now()
+
+        async def work(conn: aiosqlite.Connection) -> ReleaseChange | None:
+            current = await _read_release(conn, guild_id)
+            change = None
+            if current.premiere_at == premiere_at and current.stage is not Stage.RELEASED:
+                change = await _apply(conn, guild_id, None, "release.stage", {"stage": Stage.RELEASED}, now)
+            await complete_in(conn, job, now)
+            return change
+
+        return await self._db.write(work)
+
     async def last_change(self, guild_id: int) -> LastChange | None:
         """The newest change of the server's release record or news, from the audit trail
         (the canon's seed counts as one); None before the server is seeded."""
@@ -135,6 +152,12 @@ async def _schedule_reminders(
             await cancel_in(conn, JobKind.REMIND, key)
             continue
         await schedule_in(conn, Reminder(guild_id, kind, premiere_at).job)
+    # Once the premiere has passed, the stage is "released" without an admin.
+    if premiere_at is None:
+        await cancel_in(conn, JobKind.RELEASED, str(guild_id))
+    else:
+        payload = {"premiere_at": premiere_at}
+        await schedule_in(conn, NewJob(JobKind.RELEASED, str(guild_id), premiere_at, guild_id, payload))
 
 
 async def reschedule_reminders_in(conn: aiosqlite.Connection, guild_id: int, now: int) -> None:

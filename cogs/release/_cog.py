@@ -14,7 +14,7 @@ from bot.client import HalfbieBot
 from bot.errors import Refused
 from bot.i18n import DEFAULT, Texts
 from bot.models import Certainty, Job, JobKind, Reminder
-from bot.render.release import release_card, reminder_card, timeline_line
+from bot.render.release import iso_day, release_card, reminder_card, timeline_line
 from bot.scheduler import RetryLater
 from bot.ui.paginator import Paginator, line_pages
 
@@ -35,10 +35,12 @@ class ReleaseTracker(commands.Cog):
     async def cog_load(self) -> None:
         self.bot.tree.attach(*self.admin)
         self.bot.scheduler.register(JobKind.REMIND, self.remind)
+        self.bot.scheduler.register(JobKind.RELEASED, self.released)
 
     async def cog_unload(self) -> None:
         self.bot.tree.detach(*self.admin)
         self.bot.scheduler.unregister(JobKind.REMIND)
+        self.bot.scheduler.unregister(JobKind.RELEASED)
 
     # -- members' commands ------------------------------------------------------------
 
@@ -62,7 +64,6 @@ class ReleaseTracker(commands.Cog):
             speculation=speculation,
             official=await store.news.latest(guild_id, Certainty.OFFICIAL),
             last=await store.release.last_change(guild_id),
-            article_date=self.bot.canon.article_date,
             now=int(self.bot.clock.now()),
         )
         await interaction.response.send_message(embed=embed)
@@ -73,10 +74,12 @@ class ReleaseTracker(commands.Cog):
         guild_id = guild_id_of(interaction)
         await self.bot.seeder.ensure(guild_id)
         items = await self.bot.store.news.list(guild_id)
+        premiere_at = (await self.bot.store.release.get(guild_id)).premiere_at
+        today = iso_day(self.bot.clock.now())
         t = await self.bot.texts(interaction)
         pages = line_pages(
             t("release.timeline_title"),
-            [timeline_line(item, t) for item in items],
+            [timeline_line(item, t, today=today, premiere_at=premiere_at) for item in items],
             t,
             per_page=8,
             empty=t("release.timeline_empty"),
@@ -123,6 +126,16 @@ class ReleaseTracker(commands.Cog):
         await interaction.response.send_message(t(key, role=role.mention), ephemeral=True)
 
     # -- countdown reminders: jobs of the one scheduler -----------------------------------
+
+    async def released(self, job: Job) -> None:
+        """The premiere has passed: the stage is released, without waiting for an admin
+        (the premiere reminder has told the channel already)."""
+        premiere_at = job.payload.get("premiere_at")
+        if job.guild_id is None or not isinstance(premiere_at, int):
+            raise ValueError(f"a released job names its server and premiere, not {dict(job.payload)}")
+        change = await self.bot.store.release.premiere_passed(job.guild_id, premiere_at, job)
+        if change is not None:
+            log.info("Season 2 premiered in server %d: its stage is now released", job.guild_id)
 
     async def remind(self, job: Job) -> None:
         """Post one countdown reminder, exactly once (the post carries the job's nonce).
