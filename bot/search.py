@@ -138,9 +138,7 @@ class NameIndex(Generic[T]):
             self._results[(query, limit)] = kept
         return list(kept)
 
-    def _search(self, query: str, limit: int) -> list[T]:
-        if not query:
-            return [e.item for e in sorted(self._entries, key=lambda e: e.label.casefold())][:limit]
+    def _scored(self, query: str) -> list[tuple[int, str, T]]:
         scored = []
         for entry in self._entries:
             score = self._score(query, entry.names)
@@ -149,7 +147,25 @@ class NameIndex(Generic[T]):
             if score > 0:
                 scored.append((-score, entry.label.casefold(), entry.item))
         scored.sort(key=lambda row: (row[0], row[1]))
-        return [item for _, _, item in scored[:limit]]
+        return scored
+
+    def _search(self, query: str, limit: int) -> list[T]:
+        if not query:
+            return [e.item for e in sorted(self._entries, key=lambda e: e.label.casefold())][:limit]
+        return [item for _, _, item in self._scored(query)[:limit]]
+
+    def resolve(self, text: str, limit: int = 5) -> tuple[T | None, list[T]]:
+        """What an admin's typed name means: ``(item, [])`` when one item matches better
+        than every other, else ``(None, candidates)`` (none, or several as good), so a
+        change is never made to a guess."""
+        scored = self._scored(normalize(text)[:100]) if text.strip() else []
+        if not scored:
+            return None, []
+        best = scored[0][0]
+        tied = [item for score, _, item in scored if score == best]
+        if len(tied) == 1:
+            return tied[0], []
+        return None, tied[:limit]
 
     def closest(self, text: str, limit: int = 5) -> list[T]:
         """The nearest names even when nothing really matches (for 'did you mean')."""

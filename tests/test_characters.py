@@ -368,3 +368,37 @@ def test_any_text_renders_within_limits_and_pings_nobody(
     assert len(render.list_line(character, mode, t)) <= 200
     choice = render.choice(character)
     assert validate_autocomplete({"choices": [{"name": choice.name, "value": choice.value}]}) == []
+
+
+@pytest.mark.parametrize("typed", ["Cheong-san", "청산", "cheongsan", "Yoon Chan-young", "Cheong-sna"])
+async def test_admin_commands_take_what_character_takes(
+    bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild, mod: FakeMember, typed: str
+) -> None:
+    result = await fake_discord.slash(
+        guild, mod, "admin character status", character=typed, status="immune", source="A trailer"
+    )
+    await result.response()
+    assert "Saved" in (result.content or ""), result.content
+    changed = await bot.store.characters.get(guild.id, "cheong-san")
+    assert changed is not None
+    assert changed.fields.status is Status.IMMUNE
+
+
+async def test_an_ambiguous_name_answers_with_the_candidates_and_changes_nothing(
+    bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild, mod: FakeMember
+) -> None:
+    before = [c.fields for c in await bot.store.characters.list(guild.id)]
+    result = await fake_discord.slash(
+        guild, mod, "admin character status", character="Lee", status="zombie", source="A rumour"
+    )
+    await result.response()
+    assert result.ephemeral
+    text = result.content or ""
+    assert "could mean" in text
+    for name in ("Lee Cheong-san", "Lee Su-hyeok", "Lee Byeong-chan"):
+        assert name in text
+    assert [c.fields for c in await bot.store.characters.list(guild.id)] == before
+    removed = await fake_discord.slash(guild, mod, "admin character remove", character="Nobody-at-all")
+    await removed.response()
+    assert "no character" in (removed.content or "")
+    assert [c.fields for c in await bot.store.characters.list(guild.id)] == before

@@ -117,12 +117,22 @@ class CharacterAdmin(AdminChecked):
         super().__init__(name="character", description="Character cards")
         self.bot = bot
 
-    async def _get(self, guild_id: int, key: str) -> Character:
+    async def _get(self, guild_id: int, typed: str) -> Character:
+        """The character an admin means: the key autocomplete sends, or any name
+        ``/character`` understands (Hangul, an actor's, a typo); an ambiguous name answers
+        with the candidates and changes nothing."""
         await self.bot.seeder.ensure(guild_id)
-        character = await self.bot.store.characters.get(guild_id, key)
-        if character is None:
-            raise NotFound("admin_character.unknown", key=safe(key, 100))
-        return character
+        character = await self.bot.store.characters.get(guild_id, typed)
+        if character is not None:
+            return character
+        characters = await self.bot.store.characters.list(guild_id)
+        found, candidates = self.bot.indexes.of(characters).resolve(typed)
+        if found is not None:
+            return found
+        if candidates:
+            names = ", ".join(f"**{safe(c.fields.name, 60)}**" for c in candidates)
+            raise NotFound("admin_character.ambiguous", typed=safe(typed, 100), names=names)
+        raise NotFound("admin_character.unknown", key=safe(typed, 100))
 
     async def _show(
         self, interaction: discord.Interaction[HalfbieBot], key: str, character: Character
@@ -263,9 +273,9 @@ class CharacterAdmin(AdminChecked):
         guild_id = guild_id_of(interaction)
         t = await self.bot.texts(interaction)
         new_status, source_ref = status_of(status), source_of(source, certainty, source_url, t)
-        await self._get(guild_id, character)
+        key = (await self._get(guild_id, character)).fields.key
         updated = await self.bot.store.characters.set_status(
-            guild_id, interaction.user.id, character, new_status, source_ref
+            guild_id, interaction.user.id, key, new_status, source_ref
         )
         await self._show(interaction, "admin_character.updated", updated)
 
@@ -274,7 +284,7 @@ class CharacterAdmin(AdminChecked):
     async def remove(self, interaction: discord.Interaction[HalfbieBot], character: str) -> None:
         guild_id = guild_id_of(interaction)
         found = await self._get(guild_id, character)
-        await self.bot.store.characters.remove(guild_id, interaction.user.id, character)
+        await self.bot.store.characters.remove(guild_id, interaction.user.id, found.fields.key)
         t = await self.bot.texts(interaction)
         message = t("admin_character.removed", name=safe(found.fields.name, NAME_MAX))
         await interaction.response.send_message(message, ephemeral=True)
@@ -284,9 +294,13 @@ class CharacterAdmin(AdminChecked):
     async def restore(self, interaction: discord.Interaction[HalfbieBot], character: str) -> None:
         guild_id = guild_id_of(interaction)
         found = await self.bot.store.characters.get(guild_id, character, include_removed=True)
+        if found is None:  # a name typed instead of picked: the removed ones it could mean
+            removed = await self.bot.store.characters.list_removed(guild_id)
+            found, _ = self.bot.indexes.of(removed).resolve(character)
         if found is None or found.removed_at is None:
             raise NotFound("admin_character.no_removed", key=safe(character, 100))
-        restored = await self.bot.store.characters.restore(guild_id, interaction.user.id, character)
+        key = found.fields.key
+        restored = await self.bot.store.characters.restore(guild_id, interaction.user.id, key)
         await self._show(interaction, "admin_character.restored", restored)
 
     @edit.autocomplete("character")
