@@ -402,3 +402,28 @@ async def test_an_ambiguous_name_answers_with_the_candidates_and_changes_nothing
     await removed.response()
     assert "no character" in (removed.content or "")
     assert [c.fields for c in await bot.store.characters.list(guild.id)] == before
+
+
+async def test_editor_notes_are_for_admins_and_a_name_is_taken_once(
+    bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember, mod: FakeMember
+) -> None:
+    fan_card = await fake_discord.slash(guild, member, "character", name="Cheong-san")
+    await fan_card.response()
+    assert "cast credits" not in str(fan_card.embeds[0])  # the editors' note is not for fans
+    preview = await fake_discord.slash(
+        guild, mod, "admin character status", character="Cheong-san", status="immune", source="A trailer"
+    )
+    await preview.response()
+    assert "cast credits" in str(preview.embeds[0])  # the admin who keeps the card sees it
+
+    before = len(await bot.store.characters.list(guild.id))
+    opened = await fake_discord.slash(guild, mod, "admin character add", source="Netflix")
+    await opened.response()
+    assert opened.modal is not None
+    inputs = [c["custom_id"] for row in opened.modal["components"] for c in row.get("components", [row])]
+    values = dict(zip(inputs, ["lee  CHEONG-san", "Another role", "", "", ""], strict=True))
+    result = await fake_discord.submit_modal(guild, mod, opened, values)
+    await result.response()
+    assert result.ephemeral
+    assert "already a character called" in (result.content or "")
+    assert len(await bot.store.characters.list(guild.id)) == before

@@ -459,6 +459,13 @@ async def test_resolve_scores_exactly_the_right_members_and_the_leaderboard_agre
         return r.content or ""
 
     assert "**Y** came true" in await resolve(a_id, "2")
+    # "Not sure" is an answer for voters, never what came true: refused, and not offered.
+    assert "cannot be what came true" in await resolve(b_id, "3")
+    assert "cannot be what came true" in await resolve(b_id, "Not sure")
+    offered = await fake_discord.autocomplete(
+        guild, admin, "admin theory resolve", focused="outcome", theory=str(b_id), outcome=""
+    )
+    assert [c["value"] for c in offered] == ["1", "2"]
     assert "**Disagree** came true" in await resolve(b_id, "debunked")
     cards = await fake_discord.wait_for_message(news, lambda m: "Theory resolved: A" in m.text)
     assert "4 of 11 voters predicted it: **+2.75** points each" in cards.text

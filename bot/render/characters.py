@@ -75,7 +75,9 @@ def colour(character: Character, mode: SpoilerMode) -> discord.Colour:
     return STATUS_LOOK[character.fields.status][1]
 
 
-def card(character: Character, mode: SpoilerMode, t: Texts) -> discord.Embed:
+def card(character: Character, mode: SpoilerMode, t: Texts, *, admin: bool = False) -> discord.Embed:
+    """A character's card; ``admin`` adds the editors' notes (where a fact comes from
+    outside the article), which are for the people who keep the card, not for fans."""
     f = character.fields
     title = safe(f.name, TITLE_MAX)
     if f.hangul:
@@ -99,7 +101,7 @@ def card(character: Character, mode: SpoilerMode, t: Texts) -> discord.Embed:
         value=safe(f.season2, LONG_FIELD_MAX) if f.season2 else t("card.season2_unknown"),
         inline=False,
     )
-    if f.notes:
+    if admin and f.notes:
         embed.add_field(name=t("card.note"), value=safe(f.notes, NOTE_MAX), inline=False)
     embed.set_footer(text=clip(source_text(f.source, t), FOOTER_MAX))
     return embed

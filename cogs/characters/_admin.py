@@ -17,6 +17,7 @@ from bot.limits import MODAL_TITLE, TEXT_INPUT_LABEL
 from bot.models import Certainty, Character, CharacterFields, SourceRef, SpoilerMode, Status
 from bot.render.characters import CERTAINTY_CHOICES, STATUS_CHOICES, card, choice
 from bot.render.text import clip, safe
+from bot.search import normalize
 
 NAME_MAX, TEXT_MAX, SHORT_MAX = 100, 4000, 200
 CLEAR = "-"  # typed as an option value: clear that field
@@ -141,7 +142,7 @@ class CharacterAdmin(AdminChecked):
         guild_id = guild_id_of(interaction)
         mode = (await self.bot.store.settings.get(guild_id)).spoiler_mode
         t = await self.bot.texts(interaction)
-        embed = card(character, SpoilerMode.SHOWN if mode is SpoilerMode.HIDDEN else mode, t)
+        embed = card(character, SpoilerMode.SHOWN if mode is SpoilerMode.HIDDEN else mode, t, admin=True)
         await interaction.response.send_message(t(key), embed=embed, ephemeral=True)
 
     @app_commands.command(name="add", description="Add a character (long texts in a form)")
@@ -175,6 +176,11 @@ class CharacterAdmin(AdminChecked):
             modal_interaction: discord.Interaction[HalfbieBot], values: dict[str, str | None]
         ) -> None:
             name = values["name"] or ""
+            taken = {
+                normalize(n) for c in await self.bot.store.characters.list(guild_id) for n in c.search_names
+            }
+            if normalize(name) in taken:
+                raise BadInput("admin_character.name_taken", name=safe(name, 100))
             key = slug(name) or f"character-{modal_interaction.id}"
             fields = CharacterFields(
                 key=key,

@@ -17,7 +17,7 @@ from bot.render.text import safe
 from bot.render.theories import option_choice, resolution_line, votes_text
 from bot.ui.confirm import Confirm
 
-from ._input import CONFIRMED, DEBUNKED, is_default, parse_outcome
+from ._input import CONFIRMED, DEBUNKED, is_default, outcomes, parse_outcome
 from ._polls import Polls
 
 OPEN = frozenset({TheoryStatus.OPEN})
@@ -91,7 +91,7 @@ class TheoryAdmin(AdminChecked):
             theory = await self.polls.find(interaction.guild_id, chosen)
         except (NotFound, BadInput):
             return []
-        choices = [option_choice(theory, index) for index in range(len(theory.fields.options))]
+        choices = [option_choice(theory, index) for index in outcomes(theory)]
         if is_default(theory):
             t = await self.bot.texts(interaction)
             for index, key in ((0, CONFIRMED), (1, DEBUNKED)):

@@ -157,10 +157,21 @@ def parse_outcome(theory: Theory, text: str) -> int:
     folded = raw.casefold()
     if is_default(theory) and folded in (CONFIRMED, DEBUNKED):
         return 0 if folded == CONFIRMED else 1
+    outcome: int | None = None
     if raw.isdigit() and 1 <= int(raw) <= len(options):
-        return int(raw) - 1
+        outcome = int(raw) - 1
     labels = [" ".join(o.casefold().split()) for o in options]
     wanted = " ".join(folded.split())
-    if wanted in labels:
-        return labels.index(wanted)
-    raise BadInput("admin_theory.outcome_unknown", text=raw[:80], count=len(options))
+    if outcome is None and wanted in labels:
+        outcome = labels.index(wanted)
+    if outcome is None:
+        raise BadInput("admin_theory.outcome_unknown", text=raw[:80], count=len(options))
+    if outcome not in outcomes(theory):
+        raise BadInput("admin_theory.outcome_unsure", option=options[outcome][:80])
+    return outcome
+
+
+def outcomes(theory: Theory) -> range:
+    """The options that can come true: an Agree / Disagree / Not sure poll's "Not sure"
+    is an answer for voters, never an outcome."""
+    return range(2) if is_default(theory) else range(len(theory.fields.options))
