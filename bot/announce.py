@@ -26,6 +26,7 @@ import aiohttp
 import discord
 
 from bot.i18n import DEFAULT, Catalog, Texts, language_for
+from bot.models import Announcement
 from bot.render.release import ping_content
 from bot.store import Store
 
@@ -109,6 +110,29 @@ class Announcer:
         elif outcome.note is not None:
             log.info("Posted the %s in server %d, but %s", what, guild_id, outcome.note_text(english))
         return outcome
+
+    async def correct(self, announcement: Announcement, render: Render, *, what: str) -> Outcome | None:
+        """Edit an earlier announcement to say ``render(t)`` instead (an edit pings nobody
+        again); None when it cannot be edited any more (gone, or no longer allowed), so
+        the caller posts anew."""
+        guild = self._guild(announcement.guild_id)
+        channel = guild.get_channel(announcement.channel_id) if guild is not None else None
+        if (
+            guild is None
+            or not isinstance(channel, discord.TextChannel)
+            or missing_permissions(channel, guild.me)
+        ):
+            return None
+        settings = await self.store.settings.get(announcement.guild_id)
+        embed = render(Texts(self.catalog, language_for(settings.language, None)))
+        try:
+            await channel.get_partial_message(announcement.message_id).edit(embed=embed)
+        except discord.HTTPException as exc:
+            log.info("Could not correct the %s in server %d (%s): posting anew", what, guild.id, exc.status)
+            return None
+        return Outcome(
+            message_id=announcement.message_id, channel_id=channel.id, note="admin_release.corrected"
+        )
 
     async def _post(self, guild_id: int, render: Render, *, ping: bool, nonce: str | None) -> Outcome:
         settings = await self.store.settings.get(guild_id)

@@ -246,6 +246,19 @@ class GuildSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class Announcement:
+    """A server's last announcement of a topic ("premiere"): where it is and what it said
+    the value was before (``before``, JSON-ready), for a correction that edits it."""
+
+    guild_id: int
+    topic: str
+    channel_id: int
+    message_id: int
+    posted_at: int
+    before: object = None
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEntry:
     id: int
     guild_id: int

@@ -366,6 +366,7 @@ async def test_reminders_move_with_the_date_and_stop_when_it_is_cleared(
     owner = guild.owner
     await ask(fake_discord, guild, owner, "admin release date", date=first_day, time="17:00",
               timezone="Asia/Seoul")  # fmt: skip
+    runner.clock.advance(16 * 60)  # past the window in which a change corrects the announcement
     moved = await ask(fake_discord, guild, owner, "admin release date", date=later_day,
                       time="17:00", timezone="KST")  # fmt: skip
     assert f"<t:{later}:F>" in moved
@@ -891,3 +892,36 @@ async def test_a_premiere_date_moved_or_cleared_moves_or_cancels_the_release(
     runner.clock.advance(60 * DAY)
     await bot.scheduler.run_due()
     assert (await bot.store.release.get(guild.id)).stage is not Stage.RELEASED  # cleared
+
+
+async def test_four_quick_date_corrections_make_one_announcement_and_one_ping(
+    runner: BotRunner, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember
+) -> None:
+    bot = await runner.start()
+    channel, role = await announcements(fake_discord, guild)
+    await configure(bot, guild, channel, role)
+    fake_discord.allowed_pings = {f"role:{role.id}"}
+    days = [premiere_in(runner, n) for n in (30, 31, 32, 33)]
+    for number, (day, _) in enumerate(days):
+        answer = await ask(fake_discord, guild, guild.owner, "admin release date", date=day, time="17:00",
+                           timezone="Asia/Seoul")  # fmt: skip
+        if number:
+            assert "corrected in place" in answer
+        runner.clock.advance(60)  # a minute between corrections
+    [post] = fake_discord.messages_in(channel)
+    assert post.content == f"<@&{role.id}>"  # the one ping, from the first post
+    assert post.pinged == {f"role:{role.id}"}
+    last = days[-1][1]
+    assert f"<t:{last}:F>" in post.text  # the correction shows the final date
+    assert post.embeds[0]["title"] == "Season 2 has an official premiere date"  # not "moved"
+
+    # Later than 15 minutes after the first post, a change is news again: a new post.
+    runner.clock.advance(15 * 60)
+    day, _ = premiere_in(runner, 40)
+    answer = await ask(fake_discord, guild, guild.owner, "admin release date", date=day, time="17:00",
+                       timezone="Asia/Seoul")  # fmt: skip
+    assert "corrected" not in answer
+    posts = fake_discord.messages_in(channel)
+    assert len(posts) == 2
+    assert posts[1].embeds[0]["title"] == "Season 2's premiere date moved"
+    assert f"it was <t:{last}:F>" in posts[1].text

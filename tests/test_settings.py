@@ -315,3 +315,21 @@ def test_every_catalog_key_the_code_names_is_in_the_catalog() -> None:
     assert len(named) > 100  # the scan finds the keys the code uses
     missing = sorted(f"{key} ({where})" for key, where in named if not catalog.has(key))
     assert missing == []
+
+
+async def test_a_ping_role_nobody_can_mention_is_saved_with_how_to_fix_it(
+    bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild
+) -> None:
+    quiet = guild.add_role("Season 2 news")  # Discord's default for a new role: not mentionable
+    loud = guild.add_role("Loud news", mentionable=True)
+    await fake_discord.barrier()
+    result = await fake_discord.slash(guild, guild.owner, "admin config ping-role", role=quiet)
+    await result.response()
+    text = result.content or ""
+    assert text.startswith("Saved")
+    assert "cannot be mentioned" in text
+    assert "Allow anyone to @mention this role" in text
+    assert (await bot.store.settings.get(guild.id)).ping_role_id == quiet.id
+    result = await fake_discord.slash(guild, guild.owner, "admin config ping-role", role=loud)
+    await result.response()
+    assert "cannot be mentioned" not in (result.content or "")

@@ -23,6 +23,7 @@ import aiosqlite
 from ._db import Db
 from ._migrate import apply_migrations, load_migrations
 from ._open import absolute, check_location, connect, inspect
+from .announcements import AnnouncementQueries
 from .audit import AuditQueries
 from .characters import CharacterQueries
 from .errors import AlreadyExists, NoSuchRecord, StoreClosed, StoreError, StoreOpenError
@@ -82,6 +83,7 @@ class Store:
         self.release = ReleaseQueries(self._db)
         self.theories = TheoryQueries(self._db)
         self.audit = AuditQueries(self._db)
+        self.announcements = AnnouncementQueries(self._db)
         self.meta = MetaQueries(self._db)
         self.members = MemberQueries(self._db)
         self.transfer = TransferQueries(self._db)

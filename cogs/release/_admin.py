@@ -19,7 +19,7 @@ from bot.checks import AdminChecked, check_length, guild_id_of
 from bot.client import HalfbieBot
 from bot.errors import BadInput, Refused
 from bot.i18n import Texts
-from bot.models import Certainty, NewsFields, NewsItem, SourceRef, Stage
+from bot.models import Announcement, Certainty, NewsFields, NewsItem, Release, SourceRef, Stage
 from bot.render.characters import CERTAINTY_CHOICES
 from bot.render.release import (
     STAGE_CHOICES,
@@ -55,6 +55,8 @@ E = TypeVar("E", bound=enum.Enum)
 
 
 ANSWER_MAX = 1900  # under the 2,000 characters of a message
+PREMIERE_TOPIC = "premiere"
+CORRECTION_WINDOW = 15 * 60  # a date corrected this soon after its announcement edits it
 
 
 async def reply(interaction: discord.Interaction, text: str, *, view: UndoView | None = None) -> None:
@@ -351,10 +353,7 @@ class ReleaseAdmin(AdminChecked):
             if release.stage is not Stage.DATED and release.stage is not Stage.RELEASED:
                 answer += " " + t("admin_release.stage_hint", stage=stage_label(release.stage, t))
             await interaction.response.defer(ephemeral=True, thinking=True)
-            outcome = await self.bot.announcer.post(
-                guild_id, lambda server: date_announcement(release, old, server), what="premiere date"
-            )
-            answer += " " + announced(outcome, t)
+            answer += " " + announced(await self._announce_date(guild_id, release, old), t)
         entry_id = change.entry_id
 
         async def undo(click: discord.Interaction) -> str:
@@ -367,6 +366,28 @@ class ReleaseAdmin(AdminChecked):
             return t("admin_release.date_undone", what=what)
 
         await reply(interaction, answer, view=UndoView(interaction.user.id, undo, t))
+
+    async def _announce_date(self, guild_id: int, release: Release, old: int | None) -> Outcome:
+        """Announce the date; a correction within :data:`CORRECTION_WINDOW` of the first
+        announcement edits it (one post, one ping), still saying what the date was before."""
+        now = int(self.bot.clock.now())
+        announcements = self.bot.store.announcements
+        recent = await announcements.since(guild_id, PREMIERE_TOPIC, now - CORRECTION_WINDOW)
+        before = old if recent is None else recent.before
+        before_at = before if isinstance(before, int) else None
+
+        def render(server: Texts) -> discord.Embed:
+            return date_announcement(release, before_at, server)
+
+        if recent is not None:
+            corrected = await self.bot.announcer.correct(recent, render, what="premiere date")
+            if corrected is not None:
+                return corrected
+        outcome = await self.bot.announcer.post(guild_id, render, what="premiere date")
+        if outcome.message_id is not None and outcome.channel_id is not None:
+            posted = Announcement(guild_id, PREMIERE_TOPIC, outcome.channel_id, outcome.message_id, now, old)
+            await announcements.record(posted)
+        return outcome
 
     @date.autocomplete("timezone")
     async def _zones(

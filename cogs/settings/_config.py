@@ -42,9 +42,12 @@ class ConfigAdmin(AdminChecked):
         interaction: discord.Interaction[HalfbieBot],
         setting: str,
         shown: Callable[[Texts], str] | None,
+        *,
+        note: Callable[[Texts], str] | None = None,
         **changes: object,
     ) -> None:
-        """Store one setting (audited by the store) and say what it is now."""
+        """Store one setting (audited by the store) and say what it is now (and ``note``,
+        what the admin should know about it)."""
         guild_id = guild_id_of(interaction)
         await self.bot.seeder.ensure(guild_id)
         await self.bot.store.settings.update(guild_id, interaction.user.id, **changes)
@@ -54,6 +57,8 @@ class ConfigAdmin(AdminChecked):
             text = t("config.cleared", setting=name, value=t("config.none"))
         else:
             text = t("config.saved", setting=name, value=shown(t))
+        if note is not None:
+            text += " " + note(t)
         await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(name="show", description="Every setting and what it means")
@@ -99,14 +104,18 @@ class ConfigAdmin(AdminChecked):
     async def ping_role(
         self, interaction: discord.Interaction[HalfbieBot], role: discord.Role | None = None
     ) -> None:
+        note = None
         if role is not None:
             guild = interaction.guild
             assert guild is not None
             problem = assign_problem(role, guild.me)
             if problem is not None:
                 raise Refused(f"config.role_{problem}", role=role.mention)
+            if not role.mentionable and not guild.me.guild_permissions.mention_everyone:
+                # Still the role members subscribe to; announcements go out, unpinged.
+                note = lambda t: t("config.role_quiet", role=role.mention)  # noqa: E731
         shown = (lambda _: role.mention) if role else None
-        await self._save(interaction, "ping_role", shown, ping_role_id=role.id if role else None)
+        await self._save(interaction, "ping_role", shown, note=note, ping_role_id=role.id if role else None)
 
     @app_commands.command(name="spoilers", description="How spoilers are shown")
     @app_commands.describe(mode="How spoilers are shown")
