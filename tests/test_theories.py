@@ -312,7 +312,7 @@ async def test_hostile_text_pings_nobody_and_stays_within_limits(
 
 
 async def test_theory_show_autocompletes_and_reposting_retires_the_old_message(
-    bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember
+    bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember, creator: FakeMember
 ) -> None:
     choices = await fake_discord.autocomplete(guild, member, "theory show", focused="theory", theory="immune")
     assert [c["name"] for c in choices] == [
@@ -322,15 +322,30 @@ async def test_theory_show_autocompletes_and_reposting_retires_the_old_message(
             if t.fields.key == "cheong-san-immune"
         )
     ]
-    first = await fake_discord.slash(guild, member, "theory show", theory=choices[0]["value"])
+    theory_id = int(choices[0]["value"])
+    # A member sees the poll privately (its buttons work there); nothing is posted.
+    private = await fake_discord.slash(guild, member, "theory show", theory=choices[0]["value"])
+    await private.response()
+    assert private.ephemeral
+    assert "not been posted in a channel yet" in (private.content or "")
+    assert private.custom_ids()[0] == f"poll:{theory_id}:0"
+    # A poll creator posts it, and posts it again: the first copy points to the new one.
+    first = await fake_discord.slash(guild, creator, "theory show", theory=choices[0]["value"])
     await first.response()
     assert first.message is not None
-    again = await fake_discord.slash(guild, member, "theory show", theory=choices[0]["value"])
+    assert not first.ephemeral
+    again = await fake_discord.slash(guild, creator, "theory show", theory=choices[0]["value"])
     await again.response()
     assert again.message is not None
     old = first.message
     await until(lambda: old.components == [] and "posted again" in old.embeds[0]["description"], clock(bot))
-    theory_id = int(choices[0]["value"])
+    assert old.embeds[0]["title"] == "Cheong-san is immune"  # the stub keeps its title
+    # A member's /theory show moves nothing: it links to where the poll is.
+    link = await fake_discord.slash(guild, member, "theory show", theory=choices[0]["value"])
+    await link.response()
+    assert link.ephemeral
+    assert f"/{again.message.channel_id}/{again.message.id}" in (link.content or "")
+    assert again.message.components  # still the live poll
     await click(fake_discord, guild, member, again.message, f"poll:{theory_id}:0")
     await until(lambda: shown_counts(again.message) == [1, 0, 0], clock(bot))  # type: ignore[union-attr]
     unknown = await fake_discord.slash(guild, member, "theory show", theory="no such theory")

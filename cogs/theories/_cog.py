@@ -133,12 +133,14 @@ class TheoryPolls(commands.Cog, name=COG_NAME):
         )
         await Paginator(interaction.user.id, pages).send(interaction, ephemeral=True)
 
-    @theory.command(name="show", description="Post a theory's poll here (again), with its buttons")
+    @theory.command(
+        name="show", description="A theory's poll with its buttons (poll creators post it here again)"
+    )
     @app_commands.describe(theory="The theory (type to search)")
     async def show(self, interaction: discord.Interaction[HalfbieBot], theory: str) -> None:
         guild_id = guild_id_of(interaction)
         found = await self.polls.find(guild_id, theory)
-        await self.polls.post(interaction, found)
+        await self.polls.post(interaction, found, public=await self.polls.may_repost(interaction, found))
 
     @show.autocomplete("theory")
     async def show_autocomplete(

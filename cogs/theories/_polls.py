@@ -17,17 +17,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord import app_commands
 
-from bot.checks import guild_id_of
-from bot.errors import BadInput, Closed, NotFound
+from bot.checks import guild_id_of, require_poll_creator
+from bot.errors import BadInput, Closed, NotFound, Refused
 from bot.i18n import Texts
 from bot.models import Job, Resolution, Theory, TheoryStatus
 from bot.render.text import safe
-from bot.render.theories import choice, poll_embed, result_card, shown_key
+from bot.render.theories import choice, jump_url, poll_embed, result_card, shown_key
 from bot.scheduler import RetryLater
 from bot.store import NoSuchRecord
 
@@ -206,11 +206,25 @@ class Polls:
 
     # -- posting ----------------------------------------------------------------------------
 
-    async def post(self, interaction: discord.Interaction[HalfbieBot], theory: Theory) -> None:
+    async def may_repost(self, interaction: discord.Interaction[HalfbieBot], theory: Theory) -> bool:
+        """Whether the member may (re)post the poll in a channel: its creator, a poll
+        creator or an admin.  Anyone else sees it privately, where it stands."""
+        if theory.created_by == interaction.user.id:
+            return True
+        try:
+            await require_poll_creator(interaction)
+        except Refused:
+            return False
+        return True
+
+    async def post(
+        self, interaction: discord.Interaction[HalfbieBot], theory: Theory, *, public: bool = True
+    ) -> None:
         """Answer with the poll, in the server's language (the message is the channel's,
-        and the refresher keeps it in that language).  An open poll's new message becomes
-        the one kept up to date (an earlier copy then points to it); a closed one is
-        posted as it stands."""
+        and the refresher keeps it in that language).  An open poll's new public message
+        becomes the one kept up to date (an earlier copy then points to it); a closed one
+        is posted as it stands.  Not ``public``: the member alone sees it (its buttons
+        work there too), with a link to where it is posted; nothing moves."""
         guild_id = guild_id_of(interaction)
         state = await self.bot.store.theories.poll_state(guild_id, theory.id)
         if state is None:
@@ -219,6 +233,16 @@ class Polls:
         t = await self.bot.announcer.texts(guild_id)
         embed = poll_embed(theory, state.tally, t)
         view = poll_view(theory, t)
+        if not public:
+            said = await self.bot.texts(interaction)
+            where = (
+                said("theory.show_where", url=jump_url(guild_id, theory.channel_id, theory.message_id))
+                if theory.channel_id is not None and theory.message_id is not None
+                else said("theory.show_nowhere")
+            )
+            extra: dict[str, Any] = {} if view is None else {"view": view}
+            await interaction.response.send_message(where, embed=embed, ephemeral=True, **extra)
+            return
         if view is None:
             await interaction.response.send_message(embed=embed)
             return
