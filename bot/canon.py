@@ -171,4 +171,5 @@ def load_canon(data_dir: Path = DATA_DIR) -> Canon:
         news=news,
         theories=theories,
         windows=windows,
+        premise=str(meta.get("premise", "")),
     )

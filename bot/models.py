@@ -287,6 +287,7 @@ class Canon:
     # Theories about a dated window (seed key -> its last day, ISO): once it has passed,
     # a server seeded after that does not get the poll.
     windows: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    premise: str = ""  # what the show is, in the article's words
 
     def current(self, today: str) -> Canon:
         """The canon as a server seeded ``today`` gets it: without polls whose window passed."""

@@ -92,3 +92,45 @@ def test_broken_canon_names_the_record(tmp_path: Path) -> None:
     )
     with pytest.raises(CanonError, match="character 'x'"):
         load_canon(tmp_path)
+
+
+def _plain(text: str) -> str:
+    """The article's typography folded: curly quotes and apostrophes as straight ones."""
+    return " ".join(text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"').split())
+
+
+def test_every_quote_in_the_canon_is_the_articles_word_for_word(canon: Canon) -> None:
+    import re
+
+    article = _plain(ARTICLE.read_text("utf-8"))
+    texts = [
+        *(n.details or "" for n in canon.news),
+        *(t.details or "" for t in canon.theories),
+        *(c.fate_s1 or "" for c in canon.characters),
+        *(c.season2 or "" for c in canon.characters),
+    ]
+    quotes = [q for text in texts for q in re.findall(r'"([^"]+)"', text)]
+    assert len(quotes) >= 3  # the cast's three lines
+    for quote in quotes:
+        assert _plain(quote) in article, quote
+    assert _plain(canon.premise) in article
+
+
+def test_the_canon_says_what_the_article_says_and_no_more(canon: Canon) -> None:
+    news = {n.key: n for n in canon.news}
+    # Only the virus-variations statement was made to the Korea Herald.
+    assert "Herald" not in news["director-survival-of-zombies"].source.name
+    assert "Herald" in news["director-virus-variations"].source.name
+    assert "infected, halfbies and the immune" in news["director-virus-variations"].headline
+    theories = {t.key: t for t in canon.theories}
+    # Who "has arrived" is the bot's own question, not a fan theory the article reports.
+    arrived = theories["outskirts-halfbies"]
+    assert arrived.source.certainty is not Certainty.FAN_THEORY
+    assert "Halfbie's own question" in arrived.source.name
+    # The article reports Byeong-chan's return as unclear: reported, not speculation.
+    assert theories["byeong-chan-returns"].source.certainty is Certainty.REPORTED
+    characters = {c.key: c for c in canon.characters}
+    assert "confirms the return of Park Ji-hoo" in (characters["on-jo"].season2 or "")
+    fate = characters["nam-ra"].fate_s1 or ""
+    assert "more like her" not in fate  # the article says "others"
+    assert '"' not in fate  # the article paraphrases the finale: no quotes

@@ -288,3 +288,33 @@ async def test_an_empty_file_is_taken_as_a_new_database(tmp_path: Path) -> None:
         assert store.version == NEWEST
     finally:
         await store.close()
+
+
+async def test_the_canon_corrections_reach_records_no_admin_edited(tmp_path: Path) -> None:
+    old = tmp_path / "old.db"
+    migrations = load_migrations()
+    fixed = next(i for i, m in enumerate(migrations) if "canon_corrections" in m.name)
+    async with aiosqlite.connect(old, isolation_level=None) as conn:
+        await apply_migrations(conn, migrations[:fixed], path=str(old))
+    # SQL fixture: two servers seeded from canon version 1; the second's admin edited Nam-ra.
+    source = "'Article', NULL, 'official'"
+    await raw(
+        old,
+        "INSERT INTO guilds (guild_id, first_seen_at, canon_version) VALUES (1, 0, 1), (2, 0, 1)",
+        *(
+            "INSERT INTO characters (guild_id, key, name, role, status, fate_s1, source_name, source_url, "
+            "source_certainty, status_source_name, status_source_url, status_source_certainty, aliases, "
+            f"updated_at, updated_by) VALUES ({g}, 'nam-ra', 'Choi Nam-ra', 'r', 'halfbie', "
+            f"'said \"they have arrived\"', {source}, {source}, '[]', 0, {by})"
+            for g, by in ((1, "NULL"), (2, "77"))
+        ),
+    )
+    store = await Store.open(old)
+    try:
+        fates = {g: (await store.characters.get(g, "nam-ra")).fields.fate_s1 for g in (1, 2)}  # type: ignore[union-attr]
+    finally:
+        await store.close()
+    assert fates[1] is not None
+    assert "they have arrived" in fates[1]
+    assert '"' not in fates[1]  # corrected: the article paraphrases
+    assert fates[2] == 'said "they have arrived"'  # the admin's edit stays

@@ -14,6 +14,7 @@ from bot.checks import ADMIN_PERMISSIONS, require_admin, require_poll_creator
 from bot.client import HalfbieBot
 from bot.errors import Refused
 from bot.i18n import Texts
+from bot.limits import EMBED_FIELD_VALUE
 from bot.render.text import clip, duration
 
 ADMIN = "admin"  # the section of every /admin command, last
@@ -113,6 +114,9 @@ class About(commands.Cog):
             value=f"{latency * 1000:.0f} ms" if math.isfinite(latency) else t("about.latency_unknown"),
         )
         embed.add_field(name=t("about.servers"), value=str(len(bot.guilds)))
+        if bot.canon.premise:
+            show = t("about.show_value", premise=bot.canon.premise, article=bot.canon.article.name)
+            embed.add_field(name=t("about.show"), value=clip(show, EMBED_FIELD_VALUE), inline=False)
         canon = t("about.canon_value", article=bot.canon.article.name, date=bot.canon.article_date)
         embed.add_field(name=t("about.canon"), value=clip(canon, 1024), inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
