@@ -19,7 +19,7 @@ GUILD = 1
 async def _store_votes(path: Path, votes: int, flight: int) -> float:
     store = await Store.open(path)
     try:
-        await store.guilds.seed(GUILD, load_canon())
+        await store.guilds.seed_many([GUILD], load_canon())
         theories = [t.id for t in await store.theories.list(GUILD)]
         gate = asyncio.Semaphore(flight)
 

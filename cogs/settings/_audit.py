@@ -38,7 +38,8 @@ def build(bot: HalfbieBot) -> app_commands.Command[Any, ..., None]:
 
         async def page(index: int) -> discord.Embed:
             entries = await bot.store.audit.list(guild_id, prefix, limit=PER_PAGE, offset=index * PER_PAGE)
-            lines = [audit_line(entry, t) for entry in entries]
+            names = {c.fields.key: c.fields.name for c in await bot.store.characters.list(guild_id)}
+            lines = [audit_line(entry, t, names) for entry in entries]
             embed = discord.Embed(
                 title=title,
                 description="\n".join(lines) or t("audit.empty"),
