@@ -168,21 +168,22 @@ class NameIndex(Generic[T]):
         return None, tied[:limit]
 
     def closest(self, text: str, limit: int = 5) -> list[T]:
-        """The nearest names even when nothing really matches (for 'did you mean')."""
+        """The nearest names when nothing matches well enough to search (for 'did you
+        mean'): only names within a third of the typed length of edits (at least two),
+        so a typo finds its name and gibberish finds nothing."""
         found = self.search(text, limit)
         if found:
             return found
         query = normalize(text)[:100]
         if not query:
             return []
+        reach = max(2, len(query) // 3)
         ranked = sorted(
-            self._entries,
-            key=lambda e: (
-                min((typo_distance(query, f, 50) for f in e.names), default=99),
-                e.label.casefold(),
-            ),
+            (distance, e.label.casefold(), e.item)
+            for e in self._entries
+            if (distance := min((typo_distance(query, f, 50) for f in e.names), default=99)) <= reach
         )
-        return [e.item for e in ranked[:limit]]
+        return [item for _, _, item in ranked[:limit]]
 
 
 def character_index(characters: Iterable[Character]) -> NameIndex[Character]:

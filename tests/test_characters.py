@@ -95,13 +95,18 @@ async def test_autocomplete_and_free_text_find_every_form(
 async def test_unknown_name_offers_the_closest_to_pick(
     bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember
 ) -> None:
-    result = await fake_discord.slash(guild, member, "character", name="@everyone Zzyzx")
+    nonsense = await fake_discord.slash(guild, member, "character", name="@everyone Zzyzx")
+    await nonsense.response()
+    assert nonsense.ephemeral
+    assert "No character matches" in (nonsense.content or "")
+    assert not nonsense.components  # nothing unrelated is offered
+    result = await fake_discord.slash(guild, member, "character", name="Hyoryungggg")
     await result.response()
     assert result.ephemeral
-    assert "No character matches" in result.content
+    assert "No character matches “Hyoryungggg”" in (result.content or "")
     assert not result.message.pinged
     select = result.components[0]["components"][0]
-    assert 1 <= len(select["options"]) <= 5
+    assert [o["label"] for o in select["options"]] == ["Seo Hyo-ryung"]
     picked = select["options"][0]["value"]
     other = guild.add_member("someone else")
     stranger = await fake_discord.select(guild, other, result, select["custom_id"], [picked])
@@ -427,3 +432,22 @@ async def test_editor_notes_are_for_admins_and_a_name_is_taken_once(
     assert result.ephemeral
     assert "already a character called" in (result.content or "")
     assert len(await bot.store.characters.list(guild.id)) == before
+
+
+async def test_a_card_names_its_source_once_and_an_admin_preview_keeps_spoilers_tagged(
+    bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember, mod: FakeMember
+) -> None:
+    card = await fake_discord.slash(guild, member, "character", name="Nam-ra")
+    await card.response()
+    embed = card.embeds[0]
+    source = embed["footer"]["text"]
+    assert source
+    assert all(source not in f["value"] for f in embed["fields"])  # said once, in the footer
+    preview = await fake_discord.slash(
+        guild, mod, "admin character status", character="Nam-ra", status="halfbie", source="Episode 12"
+    )
+    await preview.response()
+    fields = {f["name"]: f["value"] for f in preview.embeds[0]["fields"]}
+    assert fields["Season 1 fate"].startswith("||")  # the server hides spoilers: so does the preview
+    assert fields["Status"].startswith("||")
+    assert "Episode 12" in fields["Status"]  # a status with a source of its own says it

@@ -150,7 +150,7 @@ async def test_a_fresh_server_shows_the_canon_honestly(
     stage = next(f["value"] for f in embed["fields"] if f["name"] == "Stage")
     # Confirmed on 2022-06-06, officially.
     assert "Confirmed" in stage
-    assert "2022-06-06" in stage
+    assert "6 June 2022" in stage  # dates as readers write them, not ISO
     assert "official" in stage
     # No official date, said plainly; a prediction whose window has passed is no outlook.
     assert embed["description"] == "**No official premiere date yet.**"
@@ -160,7 +160,7 @@ async def test_a_fresh_server_shows_the_canon_honestly(
     assert len(lines) == 3
     assert "Newsweek speculates" in lines[0]
     assert "passed without confirmation" in lines[0]
-    assert all("2022-07-19" in line for line in lines)
+    assert all("19 July 2022" in line for line in lines)
     assert "📰 reported" in lines[1]
     assert "passed" not in lines[1]
     # Dated by its newest fact, never by when the server was seeded.
@@ -248,8 +248,8 @@ async def test_timeline_pages_newest_first_with_buttons_only_for_the_asker(
         turned = await fake_discord.click(guild, member, result.message, next_id)
         await turned.response()
     last = result.message.embeds[0]["description"]
-    assert last.rstrip().splitlines()[-2].startswith("`#1`")
-    assert "2022-06-06" in last
+    assert last.rstrip().splitlines()[-2].startswith("**6 June 2022** · Netflix confirms Season 2")
+    assert "`#" not in last  # no raw ids for members
 
 
 # -- admins: the date, announcements and reminders -----------------------------------------
@@ -678,7 +678,7 @@ async def test_a_korean_server_gets_the_card_and_its_announcements_in_korean(
     card = post.embeds[0]
     assert card["title"] == "시즌 2 소식"
     assert {f["name"]: f["value"] for f in card["fields"]} == {
-        "날짜": "2026-10-01",
+        "날짜": "2026년 10월 1일",
         "확실성": "✅ 공식",
         "출처": "Netflix",
     }

@@ -86,8 +86,10 @@ def card(character: Character, mode: SpoilerMode, t: Texts, *, admin: bool = Fal
     embed.add_field(
         name=t("card.actor"), value=safe(f.actor, SHORT_FIELD_MAX) if f.actor else t("card.actor_unknown")
     )
-    status_source = f"*{safe(source_text(f.status_source, t), 300)}*"
-    embed.add_field(name=t("card.status"), value=f"{status_text(character, mode, t)}\n{status_source}")
+    status = status_text(character, mode, t)
+    if f.status_source != f.source:  # the card's own source is in its footer: said once
+        status += f"\n*{safe(source_text(f.status_source, t), 300)}*"
+    embed.add_field(name=t("card.status"), value=status)
     if f.fate_s1:
         if mode is SpoilerMode.OMITTED:
             fate = t("card.omitted")

@@ -140,7 +140,9 @@ def news_day(item: NewsItem) -> str:
 
 def news_date(item: NewsItem, t: Texts) -> str:
     f = item.fields
-    return f.happened_on or t("release.reported_on", date=f.reported_on)
+    if f.happened_on:
+        return day_text(f.happened_on, t)
+    return t("release.reported_on", date=day_text(f.reported_on, t))
 
 
 def news_line(
@@ -167,7 +169,6 @@ def news_line(
 def timeline_line(item: NewsItem, t: Texts, *, today: str, premiere_at: int | None) -> str:
     state = prediction_state(item, today, premiere_at)
     line = news_line(item, t, headline_max=HEADLINE_MAX, limit=TIMELINE_LINE_MAX, state=state)
-    line = f"`#{item.id}` {line}"
     if item.fields.details:
         line += "\n> " + safe(" ".join(item.fields.details.split()), 300)
     return line

@@ -138,11 +138,12 @@ class CharacterAdmin(AdminChecked):
     async def _show(
         self, interaction: discord.Interaction[HalfbieBot], key: str, character: Character
     ) -> None:
-        """Confirm a change with the card as members see it (spoilers shown to the admin)."""
+        """Confirm a change with the card as members see it: spoilers behind tags as the
+        server hides them (also where it leaves them out: the admin must see what they typed)."""
         guild_id = guild_id_of(interaction)
         mode = (await self.bot.store.settings.get(guild_id)).spoiler_mode
         t = await self.bot.texts(interaction)
-        embed = card(character, SpoilerMode.SHOWN if mode is SpoilerMode.HIDDEN else mode, t, admin=True)
+        embed = card(character, SpoilerMode.HIDDEN if mode is SpoilerMode.OMITTED else mode, t, admin=True)
         await interaction.response.send_message(t(key), embed=embed, ephemeral=True)
 
     @app_commands.command(name="add", description="Add a character (long texts in a form)")
