@@ -925,3 +925,29 @@ async def test_four_quick_date_corrections_make_one_announcement_and_one_ping(
     assert len(posts) == 2
     assert posts[1].embeds[0]["title"] == "Season 2's premiere date moved"
     assert f"it was <t:{last}:F>" in posts[1].text
+
+
+async def test_an_admin_is_nudged_privately_when_the_newest_news_is_old(
+    bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember
+) -> None:
+    plain = await fake_discord.slash(guild, member, "release")
+    await plain.response()
+    admin = await fake_discord.slash(guild, guild.owner, "release")
+    await admin.response()
+    assert not admin.ephemeral  # the card itself is for everyone
+    [nudge] = await admin.wait_followups(1)
+    assert nudge.ephemeral
+    assert "newest news here is from 19 July 2022 (4 years ago)" in nudge.content
+    assert plain.followups == []  # asked first, answered first: members read the card, no more
+
+    await ask(fake_discord, guild, guild.owner, "admin news add", headline="Filming starts",
+              certainty="reported", source="A paper")  # fmt: skip
+    fresh = await fake_discord.slash(guild, guild.owner, "release")
+    await fresh.response()
+    other = fake_discord.add_guild("Quiet server")  # its news is old: its owner is nudged
+    await fake_discord.barrier()
+    await bot.seeder.ensure(other.id)
+    stale = await fake_discord.slash(other, other.owner, "release")
+    await stale.response()
+    await stale.wait_followups(1)
+    assert fresh.followups == []  # up to date: no nudge

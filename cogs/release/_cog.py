@@ -3,18 +3,27 @@ its countdown reminders; the cog also attaches ``/admin news`` and ``/admin rele
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import assign_problem, guild_id_of
+from bot.checks import assign_problem, guild_id_of, require_admin
 from bot.client import HalfbieBot
 from bot.errors import Refused
 from bot.i18n import DEFAULT, Texts
-from bot.models import Certainty, Job, JobKind, Reminder
-from bot.render.release import iso_day, release_card, reminder_card, timeline_line
+from bot.models import Certainty, Job, JobKind, NewsItem, Reminder
+from bot.render.release import (
+    age_text,
+    day_text,
+    iso_day,
+    news_day,
+    release_card,
+    reminder_card,
+    timeline_line,
+)
 from bot.scheduler import RetryLater
 from bot.ui.paginator import Paginator, line_pages
 
@@ -24,6 +33,7 @@ log = logging.getLogger(__name__)
 
 LATE_LIMIT = 86400  # a reminder more than a day late is dropped, not posted
 RETRY_AFTER = 15 * 60  # a refused post (no channel, no permission) is tried again this much later
+STALE_AFTER = 90  # days: newer news than this and the record reads as kept up to date
 RETRY_SOON = 60  # a post that may have reached Discord: again soon, within the nonce's window
 
 
@@ -57,16 +67,41 @@ class ReleaseTracker(commands.Cog):
         speculation = (
             await store.news.latest(guild_id, Certainty.SPECULATION) if current.premiere_at is None else None
         )
+        latest = await store.news.list(guild_id, limit=3)
+        now = int(self.bot.clock.now())
         embed = release_card(
             current,
             t,
-            latest=await store.news.list(guild_id, limit=3),
+            latest=latest,
             speculation=speculation,
             official=await store.news.latest(guild_id, Certainty.OFFICIAL),
             last=await store.release.last_change(guild_id),
-            now=int(self.bot.clock.now()),
+            now=now,
         )
         await interaction.response.send_message(embed=embed)
+        await self._nudge_admin(interaction, latest, now, t)
+
+    async def _nudge_admin(
+        self, interaction: discord.Interaction[HalfbieBot], latest: list[NewsItem], now: int, t: Texts
+    ) -> None:
+        """An admin who looks at a record whose newest news is over :data:`STALE_AFTER`
+        days old is told, privately, how to bring it up to date."""
+        newest = max((news_day(item) for item in latest), default=None)
+        today = iso_day(now)
+        if (
+            newest is not None
+            and (dt.date.fromisoformat(today) - dt.date.fromisoformat(newest)).days <= STALE_AFTER
+        ):
+            return
+        try:
+            await require_admin(interaction)
+        except Refused:
+            return
+        if newest is None:
+            text = t("release.stale_none")
+        else:
+            text = t("release.stale", date=day_text(newest, t), age=age_text(newest, today, t))
+        await interaction.followup.send(text, ephemeral=True)
 
     @app_commands.command(name="timeline", description="Season 2's whole release history, newest first")
     @app_commands.guild_only()
