@@ -51,7 +51,20 @@ async def answer(result: InteractionResult) -> str:
 
 
 async def ask(fake: FakeDiscord, guild: FakeGuild, who: FakeMember, command: str, **options: Any) -> str:
-    return await answer(await fake.slash(guild, who, command, **options))
+    """The answer to a command; a date that asks to be confirmed (the first, one in the
+    past or an earlier one) is confirmed, and the answer is the one after the click."""
+    result = await fake.slash(guild, who, command, **options)
+    text = await answer(result)
+    confirm = [b for b in (result.message.buttons() if result.message else []) if b.get("label") == CONFIRM]
+    if not confirm:
+        return text
+    click = await fake.click(guild, who, result, confirm[0]["custom_id"])
+    await click.response()
+    [final] = await click.wait_followups(1)
+    return final.content
+
+
+CONFIRM = "Set and announce"
 
 
 def card_text(result: InteractionResult) -> str:
@@ -951,3 +964,49 @@ async def test_an_admin_is_nudged_privately_when_the_newest_news_is_old(
     await stale.response()
     await stale.wait_followups(1)
     assert fresh.followups == []  # up to date: no nudge
+
+
+async def test_a_first_past_or_earlier_date_is_previewed_and_set_only_on_a_click(
+    runner: BotRunner, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember
+) -> None:
+    bot = await runner.start()
+    channel, role = await announcements(fake_discord, guild)
+    await configure(bot, guild, channel, role)
+    fake_discord.allowed_pings = {f"role:{role.id}"}
+    owner = guild.owner
+    day, premiere = premiere_in(runner, 30)
+    first = await fake_discord.slash(guild, owner, "admin release date", date=day, time="17:00",
+                                     timezone="Asia/Seoul")  # fmt: skip
+    await first.response()
+    assert first.ephemeral
+    assert "first premiere date here" in (first.content or "")
+    assert f"<t:{premiere}:F>" in first.embeds[0]["description"]  # the post, as it will look
+    assert (await bot.store.release.get(guild.id)).premiere_at is None  # nothing yet
+    assert fake_discord.messages_in(channel) == []
+    [yes, no] = [b["custom_id"] for b in first.message.buttons()]  # type: ignore[union-attr]
+    stranger = await fake_discord.click(guild, guild.add_member("other admin?"), first, yes)
+    await stranger.response()
+    assert stranger.ephemeral  # only the admin who asked
+    cancel = await fake_discord.click(guild, owner, first, no)
+    await cancel.response()
+    assert (await bot.store.release.get(guild.id)).premiere_at is None
+    assert fake_discord.messages_in(channel) == []
+
+    assert "Announced" in await ask(fake_discord, guild, owner, "admin release date", date=day,
+                                    time="17:00", timezone="Asia/Seoul")  # fmt: skip
+    assert (await bot.store.release.get(guild.id)).premiere_at == premiere
+    runner.clock.advance(16 * 60)
+    # A later date is set at once; an earlier one, or one in the past, asks first.
+    later_day, later = premiere_in(runner, 40)
+    moved = await fake_discord.slash(guild, owner, "admin release date", date=later_day, time="17:00",
+                                     timezone="Asia/Seoul")  # fmt: skip
+    await moved.response()
+    assert (await bot.store.release.get(guild.id)).premiere_at == later
+    earlier = await fake_discord.slash(guild, owner, "admin release date", date=day, time="17:00",
+                                       timezone="Asia/Seoul")  # fmt: skip
+    await earlier.response()
+    assert "earlier than the one set" in (earlier.content or "")
+    past = await fake_discord.slash(guild, owner, "admin release date", date="2026-01-01")
+    await past.response()
+    assert "in the past" in (past.content or "")
+    assert (await bot.store.release.get(guild.id)).premiere_at == later  # neither was set

@@ -8,6 +8,7 @@ that puts back the previous values recorded in the audit trail.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from typing import Any, TypeVar
 
@@ -15,7 +16,7 @@ import discord
 from discord import app_commands
 
 from bot.announce import Outcome
-from bot.checks import AdminChecked, check_length, guild_id_of
+from bot.checks import AdminChecked, check_length, guild_id_of, require_admin
 from bot.client import HalfbieBot
 from bot.errors import BadInput, Refused
 from bot.i18n import Texts
@@ -33,8 +34,10 @@ from bot.render.release import (
 )
 from bot.render.text import clip, safe
 from bot.store import ChangedSince
+from bot.ui.confirm import Confirm
 
 from ._dates import (
+    Premiere,
     parse_link,
     parse_news_date,
     parse_premiere,
@@ -43,6 +46,7 @@ from ._dates import (
 )
 from ._forms import (
     DETAILS_MAX,
+    FORM_TIMEOUT,
     HEADLINE_MAX,
     SOURCE_MAX,
     DetailsModal,
@@ -328,9 +332,68 @@ class ReleaseAdmin(AdminChecked):
             else parse_premiere(date, time, timezone, now=self.bot.clock.now(), t=t)
         )
         await self.bot.seeder.ensure(guild_id)
-        change = await self.bot.store.release.change_premiere(
-            guild_id, interaction.user.id, None if premiere is None else premiere.at
+        if premiere is not None:
+            warning = self._date_warning(await self.bot.store.release.get(guild_id), premiere.at, t)
+            if warning is not None:
+                await self._confirm_date(interaction, guild_id, premiere, warning, t)
+                return
+        await self._set_date(interaction, guild_id, premiere, t)
+
+    def _date_warning(self, current: Release, at: int, t: Texts) -> str | None:
+        """Why this date needs the admin's explicit yes before it is set and announced:
+        the first date (its announcement pings the whole role), a date in the past, or one
+        earlier than the date set.  None: set it at once (a correction edits the post)."""
+        if at < self.bot.clock.now():
+            return t("admin_release.confirm_past")
+        if current.premiere_at is None:
+            return t("admin_release.confirm_first")
+        if at < current.premiere_at:
+            return t("admin_release.confirm_earlier", old=timestamp(current.premiere_at, "F"))
+        return None
+
+    async def _confirm_date(
+        self,
+        interaction: discord.Interaction[HalfbieBot],
+        guild_id: int,
+        premiere: Premiere,
+        warning: str,
+        t: Texts,
+    ) -> None:
+        """Show the announcement as it will be posted; nothing changes without a click."""
+        current = await self.bot.store.release.get(guild_id)
+        future = dataclasses.replace(current, premiere_at=premiere.at)
+        server = await self.bot.announcer.texts(guild_id)
+        preview = date_announcement(future, current.premiere_at, server)
+
+        async def confirmed(click: discord.Interaction[HalfbieBot]) -> None:
+            await require_admin(click)  # permissions may have changed in the meantime
+            await click.response.edit_message(content=t("admin_release.confirmed"), view=None)
+            await self._set_date(click, guild_id, premiere, t)
+
+        async def cancelled(click: discord.Interaction[HalfbieBot]) -> None:
+            await click.response.edit_message(
+                content=t("admin_release.date_cancelled"), embed=None, view=None
+            )
+
+        view = Confirm(
+            interaction.user.id,
+            confirm=t("admin_release.confirm_yes"),
+            cancel=t("admin_release.confirm_no"),
+            on_confirm=confirmed,
+            on_cancel=cancelled,
+            timeout=FORM_TIMEOUT,
         )
+        await interaction.response.send_message(
+            clip(warning, ANSWER_MAX), embed=preview, view=view, ephemeral=True
+        )
+        view.message = await interaction.original_response()
+
+    async def _set_date(
+        self, interaction: discord.Interaction[HalfbieBot], guild_id: int, premiere: Premiere | None, t: Texts
+    ) -> None:
+        """Set (or clear) the premiere, announce a new one, and answer with an Undo button."""
+        at = None if premiere is None else premiere.at
+        change = await self.bot.store.release.change_premiere(guild_id, interaction.user.id, at)
         release = change.release
         old = change.previous.premiere_at
         if change.entry_id is None:
@@ -340,19 +403,20 @@ class ReleaseAdmin(AdminChecked):
                 answer = t("admin_release.date_same", full=timestamp(release.premiere_at, "F"))
             await reply(interaction, answer)
             return
-        if premiere is None:
+        if premiere is None or release.premiere_at is None:
             was = timestamp(old, "F") if old is not None else t("config.none")
             answer = t("admin_release.date_cleared", old=was)
         else:
             answer = t(
                 "admin_release.date_set",
-                full=timestamp(premiere.at, "F"),
-                relative=timestamp(premiere.at, "R"),
+                full=timestamp(release.premiere_at, "F"),
+                relative=timestamp(release.premiere_at, "R"),
                 typed=premiere.typed,
             )
             if release.stage is not Stage.DATED and release.stage is not Stage.RELEASED:
                 answer += " " + t("admin_release.stage_hint", stage=stage_label(release.stage, t))
-            await interaction.response.defer(ephemeral=True, thinking=True)
+            if not interaction.response.is_done():
+                await interaction.response.defer(ephemeral=True, thinking=True)
             answer += " " + announced(await self._announce_date(guild_id, release, old), t)
         entry_id = change.entry_id
 
