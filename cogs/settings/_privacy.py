@@ -19,8 +19,14 @@ from bot.client import HalfbieBot
 from bot.models import DeletedMemberData, MemberData
 from bot.render.privacy import RoleState, Say, summary
 from bot.render.text import points_text
+from bot.render.theories import votes_text
 from bot.ui.base import OwnedView
 from bot.ui.confirm import Confirm
+
+
+def points_phrase(points: float, say: Say) -> str:
+    """ "1 prediction point", "2.5 prediction points"."""
+    return say("points_one" if points == 1 else "points_many", points=points_text(points))
 
 
 class PrivacyView(OwnedView):
@@ -42,7 +48,10 @@ class PrivacyView(OwnedView):
             deleted = await self.cog.delete(click)
             embed = await self.cog.summary_for(click, say)
             text = say(
-                "deleted", votes=deleted.votes, scores=deleted.scores, points=points_text(deleted.points)
+                "deleted",
+                votes=votes_text(deleted.votes, say.texts),
+                scores=say("scores_one" if deleted.scores == 1 else "scores", count=deleted.scores),
+                points=points_phrase(deleted.points, say),
             )
             await click.edit_original_response(content=text, embed=embed, view=None)
 
@@ -54,7 +63,11 @@ class PrivacyView(OwnedView):
         )
         confirm.message = self.message
         self.stop()
-        text = say("confirm", votes=len(self.data.votes), points=points_text(self.data.points))
+        text = say(
+            "confirm",
+            votes=votes_text(len(self.data.votes), say.texts),
+            points=points_phrase(self.data.points, say),
+        )
         await interaction.response.edit_message(content=text, view=confirm)
 
 
