@@ -173,7 +173,9 @@ async def test_delete_asks_first_and_deletes_only_that_members_data(
     yes = await fake_discord.click(guild, member, message, button(message, "Yes, delete"))
     await yes.response()
     await until(lambda: message.content.startswith("Deleted"))
-    assert message.content == "Deleted 2 votes and 1 score (2 prediction points) from this server."  # "1 score"
+    assert (
+        message.content == "Deleted 2 votes and 1 score (2 prediction points) from this server."
+    )  # "1 score"
     assert "You have not voted" in message.embeds[0]["description"]
     fields = {f["name"]: f["value"] for f in message.embeds[0]["fields"]}
     assert fields["Prediction points"] == "None yet."
