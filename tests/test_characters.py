@@ -313,6 +313,12 @@ async def test_three_hundred_characters_page_within_limits_and_only_the_asker_tu
     assert message.embeds[0]["description"] != first
     assert "Page 2/" in message.embeds[0]["footer"]["text"]
 
+    # A list by status would tell who has it: only a server that shows spoilers gets one.
+    zombies = await fake_discord.slash(guild, member, "characters", status="zombie")
+    await zombies.response()
+    assert zombies.ephemeral
+    assert "would tell who has it" in (zombies.content or "")
+    await bot.store.settings.update(guild.id, None, spoiler_mode="shown")
     zombies = await fake_discord.slash(guild, member, "characters", status="zombie")
     await zombies.response()
     assert "Zombie" in zombies.embeds[0]["title"]
@@ -451,3 +457,51 @@ async def test_a_card_names_its_source_once_and_an_admin_preview_keeps_spoilers_
     assert fields["Season 1 fate"].startswith("||")  # the server hides spoilers: so does the preview
     assert fields["Status"].startswith("||")
     assert "Episode 12" in fields["Status"]  # a status with a source of its own says it
+
+
+def _untagged(text: str) -> str:
+    """What a reader sees without clicking a spoiler tag."""
+    import re
+
+    return re.sub(r"\|\|.*?\|\|", " ", text, flags=re.DOTALL)
+
+
+async def test_no_surface_shows_a_spoiler_outside_a_tag_and_omitted_shows_none(
+    bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember
+) -> None:
+    """Every character, every mode, every surface a member reaches: the card, the list,
+    autocomplete.  Spoiler-level text is a character's status, its Season 1 fate and what
+    is said of its Season 2."""
+    characters = await bot.store.characters.list(guild.id)
+    catalog = Catalog.load()
+    for mode in SpoilerMode:
+        await bot.store.settings.update(guild.id, None, spoiler_mode=mode.value)
+        for language in LANGUAGES:
+            await bot.store.settings.update(guild.id, None, language=language)
+            t = Texts(catalog, language)
+            listing = await fake_discord.slash(guild, member, "characters")
+            await listing.response()
+            listed = listing.embeds[0]["description"]
+            for character in characters:
+                f = character.fields
+                card_result = await fake_discord.slash(guild, member, "character", name=f.key)
+                await card_result.response()
+                card_text = json.dumps(card_result.embeds[0], ensure_ascii=False)
+                choices = await fake_discord.autocomplete(
+                    guild, member, "character", focused="name", name=f.name
+                )
+                surfaces = [card_text, listed, json.dumps(choices, ensure_ascii=False)]
+                secrets = [render.status_label(f.status, t), *(x for x in (f.fate_s1, f.season2) if x)]
+                if f.status is Status.UNKNOWN:
+                    secrets.remove(render.status_label(f.status, t))
+                for surface in surfaces:
+                    seen = surface if mode is SpoilerMode.SHOWN else _untagged(surface)
+                    for secret in secrets:
+                        if mode is SpoilerMode.SHOWN:
+                            continue
+                        assert json.dumps(secret, ensure_ascii=False)[1:-1] not in seen, (mode, f.key, secret)
+                    if mode is SpoilerMode.OMITTED:
+                        assert "||" not in surface  # left out, not even behind a tag
+                if mode is SpoilerMode.SHOWN:
+                    assert f.fate_s1 is None or json.dumps(f.fate_s1, ensure_ascii=False)[1:-1] in card_text
+                    assert render.status_label(f.status, t) in card_text

@@ -25,7 +25,8 @@ STATUS_LOOK: dict[Status, tuple[str, discord.Colour]] = {
     Status.UNKNOWN: ("❔", discord.Colour.light_grey()),
 }
 # A status that reveals a turn or a death is itself a spoiler.
-SPOILER_STATUSES = frozenset({Status.ZOMBIE, Status.HALFBIE, Status.IMMUNE, Status.PRESUMED_DEAD})
+# In a zombie series who is alive is the spoiler too: every known status is one.
+SPOILER_STATUSES = frozenset(set(Status) - {Status.UNKNOWN})
 HIDDEN_COLOUR = discord.Colour.dark_theme()
 
 # Slash command choices, in English; the Translator gives them their Korean names.
@@ -56,6 +57,16 @@ def source_text(source: SourceRef, t: Texts) -> str:
 def spoiler(text: str, limit: int) -> str:
     """Spoiler-tag text already made safe (escaped ``|`` cannot close the tag early)."""
     return "||" + safe(text, limit - 4) + "||"
+
+
+def spoiler_text(text: str, mode: SpoilerMode, t: Texts, limit: int) -> str:
+    """The one rule for spoiler-level text: as it is where the server shows spoilers,
+    behind a spoiler tag where it hides them, a short note where it leaves them out."""
+    if mode is SpoilerMode.OMITTED:
+        return t("card.omitted")
+    if mode is SpoilerMode.HIDDEN:
+        return spoiler(text, limit)
+    return safe(text, limit)
 
 
 def status_text(character: Character, mode: SpoilerMode, t: Texts) -> str:
@@ -91,18 +102,12 @@ def card(character: Character, mode: SpoilerMode, t: Texts, *, admin: bool = Fal
         status += f"\n*{safe(source_text(f.status_source, t), 300)}*"
     embed.add_field(name=t("card.status"), value=status)
     if f.fate_s1:
-        if mode is SpoilerMode.OMITTED:
-            fate = t("card.omitted")
-        elif mode is SpoilerMode.HIDDEN:
-            fate = spoiler(f.fate_s1, LONG_FIELD_MAX)
-        else:
-            fate = safe(f.fate_s1, LONG_FIELD_MAX)
-        embed.add_field(name=t("card.fate"), value=fate, inline=False)
-    embed.add_field(
-        name=t("card.season2"),
-        value=safe(f.season2, LONG_FIELD_MAX) if f.season2 else t("card.season2_unknown"),
-        inline=False,
-    )
+        embed.add_field(
+            name=t("card.fate"), value=spoiler_text(f.fate_s1, mode, t, LONG_FIELD_MAX), inline=False
+        )
+    # What is said of Season 2 tells who is still around to return: a spoiler too.
+    season2 = spoiler_text(f.season2, mode, t, LONG_FIELD_MAX) if f.season2 else t("card.season2_unknown")
+    embed.add_field(name=t("card.season2"), value=season2, inline=False)
     if admin and f.notes:
         embed.add_field(name=t("card.note"), value=safe(f.notes, NOTE_MAX), inline=False)
     embed.set_footer(text=clip(source_text(f.source, t), FOOTER_MAX))

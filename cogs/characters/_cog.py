@@ -121,7 +121,7 @@ class CharacterCards(commands.Cog):
                 raise BadInput(
                     "errors.bad_choice", value=safe(status, 40), choices=", ".join(Status)
                 ) from None
-            if wanted in SPOILER_STATUSES and mode is SpoilerMode.OMITTED:
+            if wanted in SPOILER_STATUSES and mode is not SpoilerMode.SHOWN:  # the list would tell
                 raise BadInput("character.list_spoiler")
             characters = [c for c in characters if c.fields.status is wanted]
             title = t("character.list_title_status", status=status_label(wanted, t))
