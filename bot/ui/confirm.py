@@ -33,6 +33,39 @@ class Confirm(OwnedView):
         self.yes.label = confirm
         self.no.label = cancel
 
+    @classmethod
+    async def ask(
+        cls,
+        interaction: discord.Interaction[Any],
+        content: str,
+        *,
+        confirm: str,
+        cancel: str,
+        cancelled: str,
+        on_confirm: Clicked,
+        embed: discord.Embed | None = None,
+        expires: float = 300,
+    ) -> Confirm:
+        """Answer privately with ``content`` (and ``embed``) and the two buttons, live for
+        ``expires`` seconds; Cancel says ``cancelled`` in place of the question and changes
+        nothing."""
+
+        async def on_cancel(click: discord.Interaction[Any]) -> None:
+            await click.response.edit_message(content=cancelled, embed=None, view=None)
+
+        view = cls(
+            interaction.user.id,
+            confirm=confirm,
+            cancel=cancel,
+            on_confirm=on_confirm,
+            on_cancel=on_cancel,
+            timeout=expires,
+        )
+        extra: dict[str, Any] = {} if embed is None else {"embed": embed}
+        await interaction.response.send_message(content, view=view, ephemeral=True, **extra)
+        view.message = await interaction.original_response()
+        return view
+
     @discord.ui.button(style=discord.ButtonStyle.danger)
     async def yes(self, interaction: discord.Interaction, button: discord.ui.Button[Confirm]) -> None:
         self.stop()

@@ -370,23 +370,16 @@ class ReleaseAdmin(AdminChecked):
             await click.response.edit_message(content=t("admin_release.confirmed"), view=None)
             await self._set_date(click, guild_id, premiere, t)
 
-        async def cancelled(click: discord.Interaction[HalfbieBot]) -> None:
-            await click.response.edit_message(
-                content=t("admin_release.date_cancelled"), embed=None, view=None
-            )
-
-        view = Confirm(
-            interaction.user.id,
+        await Confirm.ask(
+            interaction,
+            clip(warning, ANSWER_MAX),
+            embed=preview,
             confirm=t("admin_release.confirm_yes"),
             cancel=t("admin_release.confirm_no"),
+            cancelled=t("admin_release.date_cancelled"),
             on_confirm=confirmed,
-            on_cancel=cancelled,
-            timeout=FORM_TIMEOUT,
+            expires=FORM_TIMEOUT,
         )
-        await interaction.response.send_message(
-            clip(warning, ANSWER_MAX), embed=preview, view=view, ephemeral=True
-        )
-        view.message = await interaction.original_response()
 
     async def _set_date(
         self, interaction: discord.Interaction[HalfbieBot], guild_id: int, premiere: Premiere | None, t: Texts

@@ -118,22 +118,14 @@ class TheoryAdmin(AdminChecked):
                 content=t("admin_theory.deleted", title=title, id=found.id), view=None
             )
 
-        async def cancelled(click: discord.Interaction[HalfbieBot]) -> None:
-            await click.response.edit_message(content=t("admin_theory.cancelled"), view=None)
-
-        view = Confirm(
-            interaction.user.id,
+        await Confirm.ask(
+            interaction,
+            t("admin_theory.confirm", title=title, id=found.id, votes=votes_text(votes, t)),
             confirm=t("admin_theory.confirm_delete"),
             cancel=t("admin_theory.confirm_cancel"),
+            cancelled=t("admin_theory.cancelled"),
             on_confirm=confirmed,
-            on_cancel=cancelled,
         )
-        await interaction.response.send_message(
-            t("admin_theory.confirm", title=title, id=found.id, votes=votes_text(votes, t)),
-            view=view,
-            ephemeral=True,
-        )
-        view.message = await interaction.original_response()
 
     @delete.autocomplete("theory")
     async def delete_autocomplete(
