@@ -130,6 +130,7 @@ class Release:
     premiere_at: int | None  # Unix seconds of the official premiere, None when there is none
     updated_at: int
     updated_by: int | None
+    premiere_source: SourceRef | None = None  # who gives the date, and how sure it is
 
 
 # -- theories and polls -------------------------------------------------------

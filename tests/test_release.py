@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.client import HalfbieBot
-from bot.models import Certainty, ReminderKind, Stage
+from bot.models import Certainty, ReminderKind, SourceRef, Stage
 from bot.store import Store
 from tests.clock import ManualClock
 from tests.conftest import BotRunner
@@ -203,8 +203,16 @@ async def test_a_prediction_is_the_outlook_while_its_window_is_open_and_history_
 
     # Once an official date is set, the prediction is superseded, on the card and the timeline.
     day, _ = premiere_in(runner, 30)
-    await ask(fake_discord, guild, guild.owner, "admin release date", date=day, time="17:00",
-              timezone="Asia/Seoul")  # fmt: skip
+    await ask(
+        fake_discord,
+        guild,
+        guild.owner,
+        "admin release date",
+        source="Netflix",
+        date=day,
+        time="17:00",
+        timezone="Asia/Seoul",
+    )
     card = await fake_discord.slash(guild, member, "release")
     await card.response()
     assert "Speculation" not in card.embeds[0]["description"]
@@ -286,6 +294,7 @@ async def test_a_date_is_announced_once_and_reminders_fire_once_each_across_rest
         guild,
         guild.owner,
         "admin release date",
+        source="Netflix",
         date=day,
         time="17:00",
         timezone="Asia/Seoul",
@@ -350,8 +359,16 @@ async def test_a_reminder_more_than_a_day_late_is_dropped_with_a_log_line(
     channel, _ = await announcements(fake_discord, guild)
     await configure(bot, guild, channel, None)
     day, premiere = premiere_in(runner, 20)
-    await ask(fake_discord, guild, guild.owner, "admin release date", date=day, time="17:00",
-              timezone="Asia/Seoul")  # fmt: skip
+    await ask(
+        fake_discord,
+        guild,
+        guild.owner,
+        "admin release date",
+        source="Netflix",
+        date=day,
+        time="17:00",
+        timezone="Asia/Seoul",
+    )
     await runner.stop(bot)
     # Down from before the week reminder until two days after it.
     runner.clock.advance(premiere - 5 * DAY - int(runner.clock.now()))
@@ -377,11 +394,27 @@ async def test_reminders_move_with_the_date_and_stop_when_it_is_cleared(
     first_day, first = premiere_in(runner, 20)
     later_day, later = premiere_in(runner, 40)
     owner = guild.owner
-    await ask(fake_discord, guild, owner, "admin release date", date=first_day, time="17:00",
-              timezone="Asia/Seoul")  # fmt: skip
+    await ask(
+        fake_discord,
+        guild,
+        owner,
+        "admin release date",
+        source="Netflix",
+        date=first_day,
+        time="17:00",
+        timezone="Asia/Seoul",
+    )
     runner.clock.advance(16 * 60)  # past the window in which a change corrects the announcement
-    moved = await ask(fake_discord, guild, owner, "admin release date", date=later_day,
-                      time="17:00", timezone="KST")  # fmt: skip
+    moved = await ask(
+        fake_discord,
+        guild,
+        owner,
+        "admin release date",
+        source="Netflix",
+        date=later_day,
+        time="17:00",
+        timezone="KST",
+    )
     assert f"<t:{later}:F>" in moved
     assert "moved" in fake_discord.messages_in(channel)[-1].embeds[0]["title"]
 
@@ -472,8 +505,16 @@ async def test_a_channel_the_bot_cannot_post_in_is_explained_and_reminders_wait_
     await fake_discord.barrier()
     await configure(bot, guild, channel, None)
     day, premiere = premiere_in(runner, 10)
-    text = await ask(fake_discord, guild, guild.owner, "admin release date", date=day,
-                     time="17:00", timezone="Asia/Seoul")  # fmt: skip
+    text = await ask(
+        fake_discord,
+        guild,
+        guild.owner,
+        "admin release date",
+        source="Netflix",
+        date=day,
+        time="17:00",
+        timezone="Asia/Seoul",
+    )
     assert f"I cannot post in <#{channel.id}>" in text
     assert "Send Messages" in text
     assert (await bot.store.release.get(guild.id)).premiere_at == premiere
@@ -590,14 +631,25 @@ async def test_clearing_the_date_is_undone_from_the_audit_trail(
     bot = await runner.start()
     owner = guild.owner
     day, premiere = premiere_in(runner, 30)
-    await ask(fake_discord, guild, owner, "admin release date", date=day, time="17:00",
-              timezone="Asia/Seoul")  # fmt: skip
+    await ask(
+        fake_discord,
+        guild,
+        owner,
+        "admin release date",
+        source="Netflix",
+        date=day,
+        time="17:00",
+        timezone="Asia/Seoul",
+    )
     cleared = await fake_discord.slash(guild, owner, "admin release date", clear=True)
     assert "Premiere date cleared" in await answer(cleared)
     assert (await bot.store.release.get(guild.id)).premiere_at is None
     assert reminder_jobs(runner, guild.id) == {}  # cleared: nothing left to post
     entry = (await bot.store.audit.list(guild.id, "release.premiere", limit=1))[0]
-    assert json.loads(entry.old or "{}") == {"premiere_at": premiere}
+    assert json.loads(entry.old or "{}") == {
+        "premiere_at": premiere,
+        "premiere_source": {"name": "Netflix", "certainty": "official", "url": None},
+    }
 
     assert cleared.message is not None
     undone = await fake_discord.click(guild, owner, cleared.message, cleared.message.custom_ids()[0])
@@ -791,8 +843,16 @@ async def test_a_claim_left_by_a_stopped_bot_is_taken_back_at_start_and_posted_o
     channel, _ = await announcements(fake_discord, guild)
     await configure(bot, guild, channel, None)
     day, premiere = premiere_in(runner, 10)
-    await ask(fake_discord, guild, guild.owner, "admin release date", date=day, time="17:00",
-              timezone="Asia/Seoul")  # fmt: skip
+    await ask(
+        fake_discord,
+        guild,
+        guild.owner,
+        "admin release date",
+        source="Netflix",
+        date=day,
+        time="17:00",
+        timezone="Asia/Seoul",
+    )
     await runner.stop(bot)
     runner.clock.advance(premiere - 7 * DAY - int(runner.clock.now()))
     # The bot claimed the week reminder (committed), then stopped before posting it.
@@ -868,8 +928,16 @@ async def test_the_stage_becomes_released_by_itself_once_the_premiere_has_passed
 ) -> None:
     bot = await runner.start()
     day, premiere = premiere_in(runner, 10)
-    await ask(fake_discord, guild, guild.owner, "admin release date", date=day, time="17:00",
-              timezone="Asia/Seoul")  # fmt: skip
+    await ask(
+        fake_discord,
+        guild,
+        guild.owner,
+        "admin release date",
+        source="Netflix",
+        date=day,
+        time="17:00",
+        timezone="Asia/Seoul",
+    )
     runner.clock.advance(premiere - 60 - int(runner.clock.now()))
     await bot.scheduler.run_due()
     assert (await bot.store.release.get(guild.id)).stage is not Stage.RELEASED  # not before
@@ -894,10 +962,26 @@ async def test_a_premiere_date_moved_or_cleared_moves_or_cancels_the_release(
     first_day, first = premiere_in(runner, 10)
     later_day, _ = premiere_in(runner, 40)
     owner = guild.owner
-    await ask(fake_discord, guild, owner, "admin release date", date=first_day, time="17:00",
-              timezone="Asia/Seoul")  # fmt: skip
-    await ask(fake_discord, guild, owner, "admin release date", date=later_day, time="17:00",
-              timezone="Asia/Seoul")  # fmt: skip
+    await ask(
+        fake_discord,
+        guild,
+        owner,
+        "admin release date",
+        source="Netflix",
+        date=first_day,
+        time="17:00",
+        timezone="Asia/Seoul",
+    )
+    await ask(
+        fake_discord,
+        guild,
+        owner,
+        "admin release date",
+        source="Netflix",
+        date=later_day,
+        time="17:00",
+        timezone="Asia/Seoul",
+    )
     runner.clock.advance(first + 60 - int(runner.clock.now()))
     await bot.scheduler.run_due()
     assert (await bot.store.release.get(guild.id)).stage is not Stage.RELEASED  # moved on
@@ -916,8 +1000,16 @@ async def test_four_quick_date_corrections_make_one_announcement_and_one_ping(
     fake_discord.allowed_pings = {f"role:{role.id}"}
     days = [premiere_in(runner, n) for n in (30, 31, 32, 33)]
     for number, (day, _) in enumerate(days):
-        answer = await ask(fake_discord, guild, guild.owner, "admin release date", date=day, time="17:00",
-                           timezone="Asia/Seoul")  # fmt: skip
+        answer = await ask(
+            fake_discord,
+            guild,
+            guild.owner,
+            "admin release date",
+            source="Netflix",
+            date=day,
+            time="17:00",
+            timezone="Asia/Seoul",
+        )
         if number:
             assert "corrected in place" in answer
         runner.clock.advance(60)  # a minute between corrections
@@ -931,8 +1023,16 @@ async def test_four_quick_date_corrections_make_one_announcement_and_one_ping(
     # Later than 15 minutes after the first post, a change is news again: a new post.
     runner.clock.advance(15 * 60)
     day, _ = premiere_in(runner, 40)
-    answer = await ask(fake_discord, guild, guild.owner, "admin release date", date=day, time="17:00",
-                       timezone="Asia/Seoul")  # fmt: skip
+    answer = await ask(
+        fake_discord,
+        guild,
+        guild.owner,
+        "admin release date",
+        source="Netflix",
+        date=day,
+        time="17:00",
+        timezone="Asia/Seoul",
+    )
     assert "corrected" not in answer
     posts = fake_discord.messages_in(channel)
     assert len(posts) == 2
@@ -975,8 +1075,9 @@ async def test_a_first_past_or_earlier_date_is_previewed_and_set_only_on_a_click
     fake_discord.allowed_pings = {f"role:{role.id}"}
     owner = guild.owner
     day, premiere = premiere_in(runner, 30)
-    first = await fake_discord.slash(guild, owner, "admin release date", date=day, time="17:00",
-                                     timezone="Asia/Seoul")  # fmt: skip
+    first = await fake_discord.slash(
+        guild, owner, "admin release date", source="Netflix", date=day, time="17:00", timezone="Asia/Seoul"
+    )
     await first.response()
     assert first.ephemeral
     assert "first premiere date here" in (first.content or "")
@@ -992,21 +1093,70 @@ async def test_a_first_past_or_earlier_date_is_previewed_and_set_only_on_a_click
     assert (await bot.store.release.get(guild.id)).premiere_at is None
     assert fake_discord.messages_in(channel) == []
 
-    assert "Announced" in await ask(fake_discord, guild, owner, "admin release date", date=day,
-                                    time="17:00", timezone="Asia/Seoul")  # fmt: skip
+    assert "Announced" in await ask(
+        fake_discord,
+        guild,
+        owner,
+        "admin release date",
+        source="Netflix",
+        date=day,
+        time="17:00",
+        timezone="Asia/Seoul",
+    )
     assert (await bot.store.release.get(guild.id)).premiere_at == premiere
     runner.clock.advance(16 * 60)
     # A later date is set at once; an earlier one, or one in the past, asks first.
     later_day, later = premiere_in(runner, 40)
-    moved = await fake_discord.slash(guild, owner, "admin release date", date=later_day, time="17:00",
-                                     timezone="Asia/Seoul")  # fmt: skip
+    moved = await fake_discord.slash(
+        guild,
+        owner,
+        "admin release date",
+        source="Netflix",
+        date=later_day,
+        time="17:00",
+        timezone="Asia/Seoul",
+    )
     await moved.response()
     assert (await bot.store.release.get(guild.id)).premiere_at == later
-    earlier = await fake_discord.slash(guild, owner, "admin release date", date=day, time="17:00",
-                                       timezone="Asia/Seoul")  # fmt: skip
+    earlier = await fake_discord.slash(
+        guild, owner, "admin release date", source="Netflix", date=day, time="17:00", timezone="Asia/Seoul"
+    )
     await earlier.response()
     assert "earlier than the one set" in (earlier.content or "")
-    past = await fake_discord.slash(guild, owner, "admin release date", date="2026-01-01")
+    past = await fake_discord.slash(guild, owner, "admin release date", date="2026-01-01", source="Netflix")
     await past.response()
     assert "in the past" in (past.content or "")
     assert (await bot.store.release.get(guild.id)).premiere_at == later  # neither was set
+
+
+async def test_a_premiere_date_says_who_gives_it(
+    runner: BotRunner, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember
+) -> None:
+    bot = await runner.start()
+    channel, _ = await announcements(fake_discord, guild)
+    await configure(bot, guild, channel, None)
+    day, premiere = premiere_in(runner, 30)
+    refused = await ask(fake_discord, guild, guild.owner, "admin release date", date=day)
+    assert "Say who gives the date" in refused
+    assert (await bot.store.release.get(guild.id)).premiere_at is None
+    await ask(
+        fake_discord,
+        guild,
+        guild.owner,
+        "admin release date",
+        date=day,
+        time="17:00",
+        timezone="KST",
+        source="Netflix Korea",
+        certainty="reported",
+        link="https://example.org/s2",
+    )
+    release = await bot.store.release.get(guild.id)
+    assert release.premiere_source == SourceRef("Netflix Korea", Certainty.REPORTED, "https://example.org/s2")
+    card = await fake_discord.slash(guild, member, "release")
+    await card.response()
+    description = card.embeds[0]["description"]
+    assert f"<t:{premiere}:F>" in description
+    assert "📰 reported · [Netflix Korea](https://example.org/s2)" in description
+    [post] = fake_discord.messages_in(channel)
+    assert "📰 reported · [Netflix Korea](https://example.org/s2)" in post.text

@@ -25,7 +25,7 @@ from bot.render.text import clip, safe
 
 if TYPE_CHECKING:
     from bot.i18n import Texts
-    from bot.models import LastChange, NewsItem, Release, Reminder
+    from bot.models import LastChange, NewsItem, Release, Reminder, SourceRef
 
 CERTAINTY_EMOJI: dict[Certainty, str] = {
     Certainty.OFFICIAL: "✅",
@@ -88,7 +88,10 @@ def link(url: str | None) -> str | None:
 
 def source_text(item: NewsItem, limit: int = SOURCE_MAX, *, linked: bool = True) -> str:
     """The source's name, linked when it has an address."""
-    source = item.fields.source
+    return source_ref_text(item.fields.source, limit, linked=linked)
+
+
+def source_ref_text(source: SourceRef, limit: int = SOURCE_MAX, *, linked: bool = True) -> str:
     name = safe(source.name, limit).replace("[", "(").replace("]", ")")
     url = link(source.url) if linked else None
     return f"[{name}]({url})" if url else name
@@ -202,8 +205,7 @@ def release_card(
     colour = STAGE_LOOK[release.stage][1]
     if release.premiere_at is not None:
         key = "release.premiere_future" if release.premiere_at > now else "release.premiere_past"
-        description = t(key, **_when(release.premiere_at))
-        description += f" · {certainty_label(Certainty.OFFICIAL, t)}"
+        description = t(key, **_when(release.premiere_at)) + " · " + date_source(release, t)
     else:
         description = t("release.premiere_none")
         if speculation is not None and prediction_state(speculation, today, None) is None:
@@ -280,6 +282,15 @@ def stage_announcement(release: Release, old: Stage, t: Texts) -> discord.Embed:
     return embed
 
 
+def date_source(release: Release, t: Texts) -> str:
+    """How sure the date is and who gives it (a date set before sources were asked for
+    was set by the server's admins as official)."""
+    source = release.premiere_source
+    if source is None:
+        return certainty_label(Certainty.OFFICIAL, t)
+    return f"{certainty_label(source.certainty, t)} · {source_ref_text(source)}"
+
+
 def date_announcement(release: Release, old_premiere: int | None, t: Texts) -> discord.Embed:
     assert release.premiere_at is not None
     when = _when(release.premiere_at)
@@ -289,6 +300,7 @@ def date_announcement(release: Release, old_premiere: int | None, t: Texts) -> d
     else:
         title = t("release.date_moved_title")
         body = t("release.date_moved_body", old=timestamp(old_premiere, "F"), **when)
+    body += "\n" + date_source(release, t)
     embed = discord.Embed(title=title, description=body, colour=STAGE_LOOK[Stage.DATED][1])
     embed.set_footer(text=t("release.announce_footer"))
     return embed

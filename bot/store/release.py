@@ -8,10 +8,22 @@ from typing import Any
 
 import aiosqlite
 
-from bot.models import Job, JobKind, LastChange, NewJob, Release, ReleaseChange, Reminder, ReminderKind, Stage
+from bot.models import (
+    Certainty,
+    Job,
+    JobKind,
+    LastChange,
+    NewJob,
+    Release,
+    ReleaseChange,
+    Reminder,
+    ReminderKind,
+    SourceRef,
+    Stage,
+)
 
 from ._db import Db, fetch_one, from_row
-from ._rows import changes
+from ._rows import as_json, changes, plain
 from .audit import Author, ensure_guild, record
 from .errors import NoSuchRecord
 from .jobs import cancel_in, complete_in, schedule_in
@@ -20,11 +32,19 @@ from .news import ChangedSince
 __all__ = ["ReleaseQueries", "reschedule_reminders_in"]
 
 
-_RELEASE_COLUMNS = "guild_id, stage, premiere_at, updated_at, updated_by"
+_RELEASE_COLUMNS = "guild_id, stage, premiere_at, updated_at, updated_by, premiere_source"
+
+
+def _source(value: Any) -> SourceRef | None:
+    """A source as the release row and the audit trail keep it (a JSON-ready dict)."""
+    if not value:
+        return None
+    data = json.loads(value) if isinstance(value, str) else value
+    return SourceRef(str(data["name"]), Certainty(data["certainty"]), data.get("url"))
 
 
 def _release(row: sqlite3.Row) -> Release:
-    return from_row(Release, row, stage=Stage(row["stage"]))
+    return from_row(Release, row, stage=Stage(row["stage"]), premiere_source=_source(row["premiere_source"]))
 
 
 def _default_release(guild_id: int) -> Release:
@@ -49,10 +69,15 @@ class ReleaseQueries:
         return await self._set(guild_id, actor_id, "release.stage", {"stage": Stage(stage)})
 
     async def change_premiere(
-        self, guild_id: int, actor_id: int | None, premiere_at: int | None
+        self, guild_id: int, actor_id: int | None, premiere_at: int | None, source: SourceRef | None = None
     ) -> ReleaseChange:
-        """Set (or clear) the premiere; its countdown reminders move in the same transaction."""
-        return await self._set(guild_id, actor_id, "release.premiere", {"premiere_at": premiere_at})
+        """Set (or clear) the premiere and where it comes from; its countdown reminders
+        move in the same transaction."""
+        wanted = {
+            "premiere_at": premiere_at,
+            "premiere_source": None if premiere_at is None else plain(source),
+        }
+        return await self._set(guild_id, actor_id, "release.premiere", wanted)
 
     async def undo(self, guild_id: int, actor_id: int | None, entry_id: int) -> ReleaseChange:
         """Put back the previous values recorded by the audit entry ``entry_id``.
@@ -75,7 +100,7 @@ class ReleaseQueries:
             old_values = json.loads(entry["old"] or "{}")
             new_values = json.loads(entry["new"] or "{}")
             current = await _read_release(conn, guild_id)
-            now_values = {"stage": current.stage, "premiere_at": current.premiere_at}
+            now_values = _values(current)
             if any(now_values.get(key) != value for key, value in new_values.items()):
                 raise ChangedSince("the release")
             wanted = {k: v for k, v in old_values.items() if k in now_values}
@@ -167,6 +192,12 @@ async def reschedule_reminders_in(conn: aiosqlite.Connection, guild_id: int, now
         await _schedule_reminders(conn, guild_id, premiere_at, now)
 
 
+def _values(release: Release) -> dict[str, Any]:
+    """What a change compares and the audit trail keeps, JSON-ready."""
+    source = None if release.premiere_source is None else plain(release.premiere_source)
+    return {"stage": release.stage, "premiere_at": release.premiere_at, "premiere_source": source}
+
+
 async def _read_release(conn: aiosqlite.Connection, guild_id: int) -> Release:
     row = await fetch_one(conn, f"SELECT {_RELEASE_COLUMNS} FROM release WHERE guild_id = ?", (guild_id,))
     return _default_release(guild_id) if row is None else _release(row)
@@ -183,8 +214,7 @@ async def _apply(
     """Write ``wanted`` into the release row, audit it, and move the reminders with the date."""
     row = await fetch_one(conn, f"SELECT {_RELEASE_COLUMNS} FROM release WHERE guild_id = ?", (guild_id,))
     old = _default_release(guild_id) if row is None else _release(row)
-    current = {"stage": old.stage, "premiere_at": old.premiere_at}
-    before, after = changes(current, wanted)
+    before, after = changes(_values(old), wanted)
     if not after and row is not None:
         return ReleaseChange(old, previous=old, entry_id=None)
     new = Release(
@@ -193,14 +223,18 @@ async def _apply(
         wanted.get("premiere_at", old.premiere_at),
         updated_at=now,
         updated_by=actor_id,
+        premiere_source=_source(wanted["premiere_source"])
+        if "premiere_source" in wanted
+        else old.premiere_source,
     )
     await ensure_guild(conn, guild_id, now)
+    source = None if new.premiere_source is None else as_json(plain(new.premiere_source))
     await conn.execute(
-        f"INSERT INTO release ({_RELEASE_COLUMNS}) VALUES (?, ?, ?, ?, ?) "
+        f"INSERT INTO release ({_RELEASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (guild_id) DO UPDATE SET stage = excluded.stage, "
         "premiere_at = excluded.premiere_at, updated_at = excluded.updated_at, "
-        "updated_by = excluded.updated_by",
-        (guild_id, new.stage.value, new.premiere_at, now, actor_id),
+        "updated_by = excluded.updated_by, premiere_source = excluded.premiere_source",
+        (guild_id, new.stage.value, new.premiere_at, now, actor_id, source),
     )
     if "premiere_at" in after:
         await _schedule_reminders(conn, guild_id, new.premiere_at, now)

@@ -309,14 +309,21 @@ class ReleaseAdmin(AdminChecked):
         date="Day: YYYY-MM-DD",
         time="Time: HH:MM (else 00:00)",
         timezone="Time zone (else UTC)",
+        source="Who gives the date (needed to set one)",
+        certainty="How sure it is (else official)",
+        link="Link to the source",
         clear="Remove the date",
     )
+    @app_commands.choices(certainty=CERTAINTY_CHOICES)
     async def date(
         self,
         interaction: discord.Interaction[HalfbieBot],
         date: app_commands.Range[str, 1, 30] | None = None,
         time: app_commands.Range[str, 1, 20] | None = None,
         timezone: app_commands.Range[str, 1, 60] | None = None,
+        source: app_commands.Range[str, 1, 100] | None = None,
+        certainty: str = Certainty.OFFICIAL.value,
+        link: app_commands.Range[str, 1, 300] | None = None,
         clear: bool = False,
     ) -> None:
         guild_id = guild_id_of(interaction)
@@ -331,6 +338,14 @@ class ReleaseAdmin(AdminChecked):
             if clear or date is None
             else parse_premiere(date, time, timezone, now=self.bot.clock.now(), t=t)
         )
+        if premiere is not None:
+            name = " ".join((check_length(source, SOURCE_MAX, "fields.source") or "").split())
+            if not name:
+                raise BadInput("admin_release.date_need_source")
+            url = parse_link(link) if link and link.strip() else None
+            premiere = dataclasses.replace(
+                premiere, source=SourceRef(name, choice(Certainty, certainty), url)
+            )
         await self.bot.seeder.ensure(guild_id)
         if premiere is not None:
             warning = self._date_warning(await self.bot.store.release.get(guild_id), premiere.at, t)
@@ -386,7 +401,8 @@ class ReleaseAdmin(AdminChecked):
     ) -> None:
         """Set (or clear) the premiere, announce a new one, and answer with an Undo button."""
         at = None if premiere is None else premiere.at
-        change = await self.bot.store.release.change_premiere(guild_id, interaction.user.id, at)
+        source = None if premiere is None else premiere.source
+        change = await self.bot.store.release.change_premiere(guild_id, interaction.user.id, at, source)
         release = change.release
         old = change.previous.premiere_at
         if change.entry_id is None:

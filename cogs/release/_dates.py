@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.errors import BadInput
+from bot.models import SourceRef
 
 if TYPE_CHECKING:
     from bot.i18n import Texts
@@ -52,6 +53,7 @@ POPULAR_ZONES = (
 class Premiere:
     at: int  # Unix seconds
     typed: str  # what it was read as: "2025-03-01 17:00 Asia/Seoul"
+    source: SourceRef | None = None  # who gives the date
 
 
 @functools.cache
