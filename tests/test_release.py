@@ -67,6 +67,20 @@ async def ask(fake: FakeDiscord, guild: FakeGuild, who: FakeMember, command: str
 CONFIRM = "Set and announce"
 
 
+async def set_date(fake: FakeDiscord, guild: FakeGuild, who: FakeMember, day: str) -> str:
+    """``/admin release date`` at 17:00 in Seoul, from Netflix, confirmed if it asks."""
+    return await ask(
+        fake,
+        guild,
+        who,
+        "admin release date",
+        source="Netflix",
+        date=day,
+        time="17:00",
+        timezone="Asia/Seoul",
+    )
+
+
 def card_text(result: InteractionResult) -> str:
     embed = result.embeds[0]
     parts = [embed.get("title", ""), embed.get("description", "")]
@@ -203,16 +217,7 @@ async def test_a_prediction_is_the_outlook_while_its_window_is_open_and_history_
 
     # Once an official date is set, the prediction is superseded, on the card and the timeline.
     day, _ = premiere_in(runner, 30)
-    await ask(
-        fake_discord,
-        guild,
-        guild.owner,
-        "admin release date",
-        source="Netflix",
-        date=day,
-        time="17:00",
-        timezone="Asia/Seoul",
-    )
+    await set_date(fake_discord, guild, guild.owner, day)
     card = await fake_discord.slash(guild, member, "release")
     await card.response()
     assert "Speculation" not in card.embeds[0]["description"]
@@ -289,16 +294,7 @@ async def test_a_date_is_announced_once_and_reminders_fire_once_each_across_rest
     fake_discord.allowed_pings = {f"role:{role.id}"}
     day, premiere = premiere_in(runner, 30)
 
-    text = await ask(
-        fake_discord,
-        guild,
-        guild.owner,
-        "admin release date",
-        source="Netflix",
-        date=day,
-        time="17:00",
-        timezone="Asia/Seoul",
-    )
+    text = await set_date(fake_discord, guild, guild.owner, day)
     assert f"<t:{premiere}:F>" in text
     assert f"Announced in <#{channel.id}>" in text
 
@@ -359,16 +355,7 @@ async def test_a_reminder_more_than_a_day_late_is_dropped_with_a_log_line(
     channel, _ = await announcements(fake_discord, guild)
     await configure(bot, guild, channel, None)
     day, premiere = premiere_in(runner, 20)
-    await ask(
-        fake_discord,
-        guild,
-        guild.owner,
-        "admin release date",
-        source="Netflix",
-        date=day,
-        time="17:00",
-        timezone="Asia/Seoul",
-    )
+    await set_date(fake_discord, guild, guild.owner, day)
     await runner.stop(bot)
     # Down from before the week reminder until two days after it.
     runner.clock.advance(premiere - 5 * DAY - int(runner.clock.now()))
@@ -394,16 +381,7 @@ async def test_reminders_move_with_the_date_and_stop_when_it_is_cleared(
     first_day, first = premiere_in(runner, 20)
     later_day, later = premiere_in(runner, 40)
     owner = guild.owner
-    await ask(
-        fake_discord,
-        guild,
-        owner,
-        "admin release date",
-        source="Netflix",
-        date=first_day,
-        time="17:00",
-        timezone="Asia/Seoul",
-    )
+    await set_date(fake_discord, guild, owner, first_day)
     runner.clock.advance(16 * 60)  # past the window in which a change corrects the announcement
     moved = await ask(
         fake_discord,
@@ -505,16 +483,7 @@ async def test_a_channel_the_bot_cannot_post_in_is_explained_and_reminders_wait_
     await fake_discord.barrier()
     await configure(bot, guild, channel, None)
     day, premiere = premiere_in(runner, 10)
-    text = await ask(
-        fake_discord,
-        guild,
-        guild.owner,
-        "admin release date",
-        source="Netflix",
-        date=day,
-        time="17:00",
-        timezone="Asia/Seoul",
-    )
+    text = await set_date(fake_discord, guild, guild.owner, day)
     assert f"I cannot post in <#{channel.id}>" in text
     assert "Send Messages" in text
     assert (await bot.store.release.get(guild.id)).premiere_at == premiere
@@ -631,16 +600,7 @@ async def test_clearing_the_date_is_undone_from_the_audit_trail(
     bot = await runner.start()
     owner = guild.owner
     day, premiere = premiere_in(runner, 30)
-    await ask(
-        fake_discord,
-        guild,
-        owner,
-        "admin release date",
-        source="Netflix",
-        date=day,
-        time="17:00",
-        timezone="Asia/Seoul",
-    )
+    await set_date(fake_discord, guild, owner, day)
     cleared = await fake_discord.slash(guild, owner, "admin release date", clear=True)
     assert "Premiere date cleared" in await answer(cleared)
     assert (await bot.store.release.get(guild.id)).premiere_at is None
@@ -843,16 +803,7 @@ async def test_a_claim_left_by_a_stopped_bot_is_taken_back_at_start_and_posted_o
     channel, _ = await announcements(fake_discord, guild)
     await configure(bot, guild, channel, None)
     day, premiere = premiere_in(runner, 10)
-    await ask(
-        fake_discord,
-        guild,
-        guild.owner,
-        "admin release date",
-        source="Netflix",
-        date=day,
-        time="17:00",
-        timezone="Asia/Seoul",
-    )
+    await set_date(fake_discord, guild, guild.owner, day)
     await runner.stop(bot)
     runner.clock.advance(premiere - 7 * DAY - int(runner.clock.now()))
     # The bot claimed the week reminder (committed), then stopped before posting it.
@@ -928,16 +879,7 @@ async def test_the_stage_becomes_released_by_itself_once_the_premiere_has_passed
 ) -> None:
     bot = await runner.start()
     day, premiere = premiere_in(runner, 10)
-    await ask(
-        fake_discord,
-        guild,
-        guild.owner,
-        "admin release date",
-        source="Netflix",
-        date=day,
-        time="17:00",
-        timezone="Asia/Seoul",
-    )
+    await set_date(fake_discord, guild, guild.owner, day)
     runner.clock.advance(premiere - 60 - int(runner.clock.now()))
     await bot.scheduler.run_due()
     assert (await bot.store.release.get(guild.id)).stage is not Stage.RELEASED  # not before
@@ -962,26 +904,8 @@ async def test_a_premiere_date_moved_or_cleared_moves_or_cancels_the_release(
     first_day, first = premiere_in(runner, 10)
     later_day, _ = premiere_in(runner, 40)
     owner = guild.owner
-    await ask(
-        fake_discord,
-        guild,
-        owner,
-        "admin release date",
-        source="Netflix",
-        date=first_day,
-        time="17:00",
-        timezone="Asia/Seoul",
-    )
-    await ask(
-        fake_discord,
-        guild,
-        owner,
-        "admin release date",
-        source="Netflix",
-        date=later_day,
-        time="17:00",
-        timezone="Asia/Seoul",
-    )
+    await set_date(fake_discord, guild, owner, first_day)
+    await set_date(fake_discord, guild, owner, later_day)
     runner.clock.advance(first + 60 - int(runner.clock.now()))
     await bot.scheduler.run_due()
     assert (await bot.store.release.get(guild.id)).stage is not Stage.RELEASED  # moved on
@@ -1000,16 +924,7 @@ async def test_four_quick_date_corrections_make_one_announcement_and_one_ping(
     fake_discord.allowed_pings = {f"role:{role.id}"}
     days = [premiere_in(runner, n) for n in (30, 31, 32, 33)]
     for number, (day, _) in enumerate(days):
-        answer = await ask(
-            fake_discord,
-            guild,
-            guild.owner,
-            "admin release date",
-            source="Netflix",
-            date=day,
-            time="17:00",
-            timezone="Asia/Seoul",
-        )
+        answer = await set_date(fake_discord, guild, guild.owner, day)
         if number:
             assert "corrected in place" in answer
         runner.clock.advance(60)  # a minute between corrections
@@ -1023,16 +938,7 @@ async def test_four_quick_date_corrections_make_one_announcement_and_one_ping(
     # Later than 15 minutes after the first post, a change is news again: a new post.
     runner.clock.advance(15 * 60)
     day, _ = premiere_in(runner, 40)
-    answer = await ask(
-        fake_discord,
-        guild,
-        guild.owner,
-        "admin release date",
-        source="Netflix",
-        date=day,
-        time="17:00",
-        timezone="Asia/Seoul",
-    )
+    answer = await set_date(fake_discord, guild, guild.owner, day)
     assert "corrected" not in answer
     posts = fake_discord.messages_in(channel)
     assert len(posts) == 2
@@ -1093,16 +999,7 @@ async def test_a_first_past_or_earlier_date_is_previewed_and_set_only_on_a_click
     assert (await bot.store.release.get(guild.id)).premiere_at is None
     assert fake_discord.messages_in(channel) == []
 
-    assert "Announced" in await ask(
-        fake_discord,
-        guild,
-        owner,
-        "admin release date",
-        source="Netflix",
-        date=day,
-        time="17:00",
-        timezone="Asia/Seoul",
-    )
+    assert "Announced" in await set_date(fake_discord, guild, owner, day)
     assert (await bot.store.release.get(guild.id)).premiere_at == premiere
     runner.clock.advance(16 * 60)
     # A later date is set at once; an earlier one, or one in the past, asks first.
