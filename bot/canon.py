@@ -14,7 +14,9 @@ from bot.models import (
     CharacterFields,
     NewsFields,
     SourceRef,
+    Spoiler,
     Stage,
+    Statement,
     Status,
     TheoryFields,
 )
@@ -27,16 +29,53 @@ class CanonError(Exception):
     """The files in ``data/`` are wrong; the message names the file and the record."""
 
 
+def _certainty(value: Any, where: str) -> Certainty:
+    try:
+        return Certainty(value)
+    except ValueError:
+        raise CanonError(f"{where}: unknown certainty {value!r}") from None
+
+
 def _source(raw: Any, article: SourceRef, where: str) -> SourceRef:
+    """A source: the article unless ``name`` says who else; a statement the article gives
+    carries the article's words it rests on (``quote``), one from outside it does not."""
     if not isinstance(raw, Mapping) or "certainty" not in raw:
         raise CanonError(f"{where}: every record needs a source with a certainty")
-    try:
-        certainty = Certainty(raw["certainty"])
-    except ValueError:
-        raise CanonError(f"{where}: unknown certainty {raw['certainty']!r}") from None
-    name = raw.get("name") or article.name
+    certainty = _certainty(raw["certainty"], where)
+    name = raw.get("name") or raw.get("source") or article.name
     url = raw.get("url") or (article.url if name == article.name else None)
-    return SourceRef(name=name, certainty=certainty, url=url or None)
+    quote = raw.get("quote") or None
+    if certainty is Certainty.OUTSIDE:
+        if name == article.name or quote:
+            raise CanonError(f"{where}: a statement from outside the article names its source, not a quote")
+    elif not quote:
+        raise CanonError(f"{where}: say which words of the article this rests on (quote)")
+    return SourceRef(name=name, certainty=certainty, url=url or None, quote=quote)
+
+
+def _spoiler(raw: Mapping[str, Any], where: str) -> Spoiler:
+    try:
+        return Spoiler(raw.get("spoiler", Spoiler.NONE.value))
+    except ValueError:
+        raise CanonError(f"{where}: spoiler must be one of {[s.value for s in Spoiler]}") from None
+
+
+def _statement(raw: Any, article: SourceRef, where: str) -> Statement:
+    """A statement: its ``text`` (and ``ko``), its source and certainty, its spoiler level."""
+    if not isinstance(raw, Mapping):
+        raise CanonError(f"{where}: a statement is a table with text, certainty and source")
+    return Statement(
+        text=_text(raw, "text", where, required=True) or "",
+        source=_source(raw, article, where),
+        spoiler=_spoiler(raw, where),
+        ko=_text(raw, "ko", where),
+    )
+
+
+def _statements(raw: Any, article: SourceRef, where: str) -> tuple[Statement, ...]:
+    if not isinstance(raw, list):
+        raise CanonError(f"{where}: a list of statements is expected")
+    return tuple(_statement(item, article, f"{where}[{i}]") for i, item in enumerate(raw))
 
 
 def _text(raw: Mapping[str, Any], key: str, where: str, *, required: bool = False) -> str | None:
@@ -77,18 +116,26 @@ def _characters(raw: list[dict[str, Any]], article: SourceRef) -> tuple[Characte
             status = Status(item["status"])
         except (KeyError, ValueError):
             raise CanonError(f"{where}: status must be one of {[s.value for s in Status]}") from None
+        role = _statement(item.get("role"), article, f"{where}, role")
+        if role.spoiler is not Spoiler.NONE:
+            raise CanonError(f"{where}: the role line is shown everywhere, so it must be spoiler-free")
+        names = {
+            part: _statement(item[part], article, f"{where}, {part}") if part in item else None
+            for part in ("hangul", "actor")
+        }
         out.append(
             CharacterFields(
                 key=_text(item, "key", where, required=True) or "",
                 name=_text(item, "name", where, required=True) or "",
-                hangul=_text(item, "hangul", where),
-                actor=_text(item, "actor", where),
-                role=_text(item, "role", where, required=True) or "",
+                role=role,
                 status=status,
-                fate_s1=_text(item, "fate_s1", where),
-                season2=_text(item, "season2", where),
-                source=_source(item.get("source"), article, where),
-                status_source=_source(item.get("status_source"), article, where),
+                status_source=_source(item.get("status_source"), article, f"{where}, status"),
+                hangul=names["hangul"].text if names["hangul"] else None,
+                hangul_source=names["hangul"].source if names["hangul"] else None,
+                actor=names["actor"].text if names["actor"] else None,
+                actor_source=names["actor"].source if names["actor"] else None,
+                fate_s1=_statements(item.get("fate_s1", []), article, f"{where}, fate_s1"),
+                season2=_statements(item.get("season2", []), article, f"{where}, season2"),
                 aliases=tuple(item.get("aliases", ())),
                 notes=_text(item, "notes", where),
             )
@@ -106,6 +153,7 @@ def _news(raw: list[dict[str, Any]], article: SourceRef) -> tuple[NewsFields, ..
             details=_text(item, "details", where),
             source=_source(item.get("source"), article, where),
             window_end=_day(item, "window_end", where),
+            spoiler=_spoiler(item, where),
         )
         for i, item in enumerate(raw)
         for where in [f"timeline.toml, news {item.get('key', i)!r}"]
@@ -119,6 +167,10 @@ def _theories(raw: list[dict[str, Any]], article: SourceRef) -> tuple[TheoryFiel
         options = tuple(item.get("options", DEFAULT_OPTIONS))
         if not 2 <= len(options) <= 10:
             raise CanonError(f"{where}: a theory needs 2 to 10 options")
+        spoiler = _spoiler(item, where)
+        safe_title = _text(item, "safe_title", where)
+        if spoiler is not Spoiler.NONE and safe_title is None:
+            raise CanonError(f"{where}: a spoiler theory needs a spoiler-free safe_title")
         out.append(
             TheoryFields(
                 key=_text(item, "key", where, required=True),
@@ -126,6 +178,8 @@ def _theories(raw: list[dict[str, Any]], article: SourceRef) -> tuple[TheoryFiel
                 details=_text(item, "details", where),
                 options=options,
                 source=_source(item.get("source"), article, where),
+                spoiler=spoiler,
+                safe_title=safe_title,
             )
         )
     return tuple(out)

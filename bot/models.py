@@ -21,6 +21,15 @@ class Certainty(enum.StrEnum):
     REPORTED = "reported"
     SPECULATION = "speculation"
     FAN_THEORY = "fan_theory"
+    OUTSIDE = "outside"  # from outside the article (Netflix's cast credits, for example)
+
+
+class Spoiler(enum.StrEnum):
+    """How much of the story a statement gives away; the server's mode decides the rest."""
+
+    NONE = "none"  # safe for anyone
+    FINALE = "finale"  # tells what happens in Season 1, up to its finale
+    LATER = "later"  # tells what happens after it (Season 2 news, leaks)
 
 
 class Status(enum.StrEnum):
@@ -63,6 +72,21 @@ class SourceRef:
     name: str
     certainty: Certainty
     url: str | None = None
+    quote: str | None = None  # the article's own words the statement rests on, when it has them
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One thing the bot can say, with its own source, certainty and spoiler level."""
+
+    text: str
+    source: SourceRef
+    spoiler: Spoiler = Spoiler.NONE
+    ko: str | None = None  # the same statement in Korean, when written
+
+    @property
+    def certainty(self) -> Certainty:
+        return self.source.certainty
 
 
 # -- characters ---------------------------------------------------------------
@@ -74,16 +98,27 @@ class CharacterFields:
 
     key: str  # stable slug, unique per server: "cheong-san"
     name: str  # "Lee Cheong-san"
-    hangul: str | None
-    actor: str | None
-    role: str  # role in the story
+    role: Statement  # who they are in the story: spoiler-free, so it reads well alone
     status: Status
-    fate_s1: str | None  # Season 1 fate: spoiler text
-    season2: str | None  # what is known or said about Season 2
-    source: SourceRef  # source of the card as a whole
-    status_source: SourceRef  # source of the status
+    status_source: SourceRef  # where the status comes from
+    hangul: str | None = None
+    hangul_source: SourceRef | None = None  # where the Hangul name comes from
+    actor: str | None = None
+    actor_source: SourceRef | None = None  # where it says who plays them
+    fate_s1: tuple[Statement, ...] = ()  # what Season 1 did to them
+    season2: tuple[Statement, ...] = ()  # what is known or said about Season 2
     aliases: tuple[str, ...] = ()  # other names people use ("Cheongsan")
-    notes: str | None = None  # where a fact comes from outside the article
+    notes: str | None = None  # for the card's editors: shown to admins only
+
+    @property
+    def statements(self) -> tuple[Statement, ...]:
+        """Every statement of the card with text of its own (the status is an enum)."""
+        return (self.role, *self.fate_s1, *self.season2)
+
+    @property
+    def status_spoiler(self) -> Spoiler:
+        """In a zombie series who is alive is the spoiler: every known status is one."""
+        return Spoiler.NONE if self.status is Status.UNKNOWN else Spoiler.FINALE
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +147,7 @@ class NewsFields:
     details: str | None = None
     key: str | None = None  # seed key for canon items, None for admins' items
     window_end: str | None = None  # a dated prediction's last possible day (ISO), else None
+    spoiler: Spoiler = Spoiler.NONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +181,10 @@ class TheoryFields:
     sealed: bool = False
     closes_at: int | None = None
     key: str | None = None  # seed key for canon theories
+    spoiler: Spoiler = Spoiler.NONE  # of the title, the details and the options
+    # What is shown where Discord cannot hide text (an embed's title, a choice's name,
+    # a button) when the theory is a spoiler; a neutral title from the catalog if None.
+    safe_title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,9 @@ from bot.models import (
     CharacterFields,
     NewsFields,
     SourceRef,
+    Spoiler,
     Stage,
+    Statement,
     Status,
     TheoryFields,
 )
@@ -71,19 +73,25 @@ NETFLIX = SourceRef("Netflix", Certainty.OFFICIAL, "https://example.org/netflix"
 
 
 def character(key: str, name: str, status: Status = Status.ALIVE, **extra: object) -> CharacterFields:
+    """A card whose texts are given as plain strings (each a statement from ARTICLE; the
+    Season 1 and Season 2 texts spoilers) or as statements."""
     values: dict[str, object] = {
         "key": key,
         "name": name,
-        "hangul": None,
-        "actor": None,
-        "role": "student",
+        "role": Statement("student", ARTICLE),
         "status": status,
-        "fate_s1": None,
-        "season2": None,
-        "source": ARTICLE,
         "status_source": ARTICLE,
     }
-    values.update(extra)
+    for part, text in extra.items():
+        if part == "role" and isinstance(text, str):
+            text = Statement(text, ARTICLE)
+        elif part in ("fate_s1", "season2") and isinstance(text, str):
+            text = (Statement(text, ARTICLE, Spoiler.FINALE),)
+        elif part in ("fate_s1", "season2") and text is None:
+            text = ()
+        elif part in ("hangul", "actor") and text is not None:
+            values[f"{part}_source"] = ARTICLE
+        values[part] = text
     return CharacterFields(**values)  # type: ignore[arg-type]
 
 

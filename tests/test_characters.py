@@ -11,8 +11,18 @@ from hypothesis import strategies as st
 
 import bot.render.characters as render
 from bot.client import HalfbieBot
-from bot.i18n import LANGUAGES, Catalog, Texts
-from bot.models import Certainty, Character, CharacterFields, SourceRef, SpoilerMode, Status
+from bot.i18n import LANGUAGES, Catalog, Texts, english
+from bot.models import (
+    Certainty,
+    Character,
+    CharacterFields,
+    SourceRef,
+    Spoiler,
+    SpoilerMode,
+    Statement,
+    Status,
+)
+from bot.render.facts import CERTAINTY_MARK
 from tests.conftest import BotRunner
 from tests.fakediscord import FakeDiscord, FakeGuild, FakeMember, Perm
 from tests.fakediscord.limits import (
@@ -44,23 +54,30 @@ def mod(guild: FakeGuild) -> FakeMember:
 async def test_every_seeded_character_shows_the_article_facts_with_their_source(
     bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember
 ) -> None:
+    """Every statement of every card with its own certainty mark right after it (a
+    spoiler's outside its tag), the legend naming each mark used, each source once."""
     for canon in bot.canon.characters:
         result = await fake_discord.slash(guild, member, "character", name=canon.key)
         await result.response()
         assert not result.ephemeral
-        text = card_text(result.embeds[0])
-        assert canon.name in text
-        if canon.actor:
-            assert canon.actor in text
-        assert canon.role in text
-        if canon.season2:
-            assert canon.season2 in text
-        footer = result.embeds[0]["footer"]["text"]
-        assert canon.source.name in footer
-        assert "official" in footer or "reported" in footer
-        if canon.fate_s1:  # hidden behind spoiler tags by default
-            fate = next(f for f in result.embeds[0]["fields"] if f["name"] == "Season 1 fate")
-            assert fate["value"] == f"||{canon.fate_s1}||"
+        embed = result.embeds[0]
+        text = card_text(embed)
+        assert canon.name in embed["title"]
+        if canon.actor and canon.actor_source:
+            assert f"{canon.actor} {CERTAINTY_MARK[canon.actor_source.certainty]}" in text
+        if canon.hangul and canon.hangul_source:
+            assert f"{canon.hangul} {CERTAINTY_MARK[canon.hangul_source.certainty]}" in embed["title"]
+        assert embed["description"] == f"{canon.role.text} {CERTAINTY_MARK[canon.role.certainty]}"
+        for statement in (*canon.fate_s1, *canon.season2):
+            # hidden behind spoiler tags by default, the mark outside the tag
+            shown = f"||{statement.text}||" if statement.spoiler is not Spoiler.NONE else statement.text
+            assert f"{shown} {CERTAINTY_MARK[statement.certainty]}" in text, statement.text
+        footer = embed["footer"]["text"]
+        used = {s.certainty for s in canon.statements} | {canon.status_source.certainty}
+        for certainty in used:
+            assert f"{CERTAINTY_MARK[certainty]} {english()(f'certainty.{certainty.value}')}" in footer
+        for source in {s.source.name for s in canon.statements}:
+            assert footer.count(source) == 1, source
 
 
 FORMS = [
@@ -140,7 +157,8 @@ async def test_admin_changes_status_in_one_server_only_and_it_is_audited(
     await here.response()
     status_field = next(f for f in here.embeds[0]["fields"] if f["name"] == "Status")
     assert "Immune" in status_field["value"]
-    assert "Netflix Season 2 trailer" in status_field["value"]
+    assert status_field["value"].endswith(CERTAINTY_MARK[Certainty.OFFICIAL])
+    assert "Netflix Season 2 trailer" in here.embeds[0]["footer"]["text"]
 
     there = await fake_discord.slash(other, other.add_member("fan2"), "character", name="Cheong-san")
     await there.response()
@@ -227,7 +245,37 @@ async def test_add_edit_remove_restore_through_modals(
     await saved.response()
     updated = await bot.store.characters.get(guild.id, "yoon-gwi-nam")
     assert updated is not None
-    assert updated.fields.role == "The bully"
+    assert updated.fields.role.text == "The bully"
+    assert updated.fields.role.spoiler is Spoiler.NONE
+    # A new line of the Season 1 text is a statement of its own: a spoiler, from the card's source.
+    (fate,) = updated.fields.fate_s1
+    assert fate.text == "Turned into a halfbie-like zombie."
+    assert fate.spoiler is Spoiler.FINALE
+    assert fate.source == updated.fields.role.source
+
+    # /admin character fact sets one line's source, certainty and spoiler level.
+    fact = await fake_discord.slash(
+        guild, mod, "admin character fact",
+        character="Gwi-nam", part="fate_s1", line=1, source="Episode 12", certainty="official",
+        spoiler="later",
+    )  # fmt: skip
+    await fact.response()
+    assert "Saved" in fact.content
+    assert "Episode 12" in fact.embeds[0]["footer"]["text"]
+    facts = await bot.store.characters.get(guild.id, "yoon-gwi-nam")
+    assert facts is not None
+    assert facts.fields.fate_s1[0].source == SourceRef("Episode 12", Certainty.OFFICIAL)
+    assert facts.fields.fate_s1[0].spoiler is Spoiler.LATER
+    assert facts.fields.fate_s1[0].text == fate.text
+    for bad in ({"part": "season2", "line": 1}, {"part": "role", "spoiler": "finale"}):
+        refused = await fake_discord.slash(
+            guild, mod, "admin character fact",
+            character="yoon-gwi-nam", source="x", certainty="official", **bad,
+        )  # fmt: skip
+        await refused.response()
+        assert refused.ephemeral
+        assert "Nothing was changed" in refused.content or "cannot be spoilers" in refused.content
+    assert await bot.store.characters.get(guild.id, "yoon-gwi-nam") == facts
 
     removed = await fake_discord.slash(guild, mod, "admin character remove", character="yoon-gwi-nam")
     await removed.response()
@@ -243,7 +291,7 @@ async def test_add_edit_remove_restore_through_modals(
         "character.restore",
         "character.remove",
         "character.update",
-        "character.add",
+        "character.update",
     ]
 
 
@@ -281,9 +329,9 @@ async def test_three_hundred_characters_page_within_limits_and_only_the_asker_tu
             bot.store.characters.add(
                 guild.id, None,
                 CharacterFields(
-                    key=f"extra-{i}", name=f"Extra {i} " + "@everyone **x** " * 20, hangul=None,
-                    actor="A" * 300, role="r", status=Status.ZOMBIE, fate_s1=None, season2=None,
-                    source=source, status_source=source,
+                    key=f"extra-{i}", name=f"Extra {i} " + "@everyone **x** " * 20,
+                    actor="A" * 300, actor_source=source, role=Statement("r", source),
+                    status=Status.ZOMBIE, status_source=source,
                 ),
             )
             for i in range(300)
@@ -344,10 +392,11 @@ hostile = st.one_of(
 
 def character_of(text: str, status: Status) -> Character:
     source = SourceRef(text or "s", Certainty.REPORTED, None)
+    many = tuple(Statement(text, source, spoiler) for spoiler in Spoiler for _ in range(3))
     fields = CharacterFields(
-        key=(text or "k")[:100], name=text or "n", hangul=text, actor=text, role=text,
-        status=status, fate_s1=text, season2=text, source=source, status_source=source,
-        aliases=(text,), notes=text,
+        key=(text or "k")[:100], name=text or "n", hangul=text, hangul_source=source, actor=text,
+        actor_source=source, role=Statement(text, source), status=status, status_source=source,
+        fate_s1=many, season2=many, aliases=(text,), notes=text,
     )  # fmt: skip
     return Character(guild_id=1, fields=fields, updated_at=0, updated_by=None)
 
@@ -418,14 +467,16 @@ async def test_an_ambiguous_name_answers_with_the_candidates_and_changes_nothing
 async def test_editor_notes_are_for_admins_and_a_name_is_taken_once(
     bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember, mod: FakeMember
 ) -> None:
+    notes = next(c.notes for c in bot.canon.characters if c.key == "cheong-san")
+    assert notes
     fan_card = await fake_discord.slash(guild, member, "character", name="Cheong-san")
     await fan_card.response()
-    assert "cast credits" not in str(fan_card.embeds[0])  # the editors' note is not for fans
+    assert notes not in card_text(fan_card.embeds[0])  # the editors' note is not for fans
     preview = await fake_discord.slash(
         guild, mod, "admin character status", character="Cheong-san", status="immune", source="A trailer"
     )
     await preview.response()
-    assert "cast credits" in str(preview.embeds[0])  # the admin who keeps the card sees it
+    assert notes in card_text(preview.embeds[0])  # the admin who keeps the card sees it
 
     before = len(await bot.store.characters.list(guild.id))
     opened = await fake_discord.slash(guild, mod, "admin character add", source="Netflix")
@@ -446,9 +497,10 @@ async def test_a_card_names_its_source_once_and_an_admin_preview_keeps_spoilers_
     card = await fake_discord.slash(guild, member, "character", name="Nam-ra")
     await card.response()
     embed = card.embeds[0]
-    source = embed["footer"]["text"]
-    assert source
-    assert all(source not in f["value"] for f in embed["fields"])  # said once, in the footer
+    footer = embed["footer"]["text"]
+    article = bot.canon.article.name
+    assert footer.count(article) == 1  # every line is from the article: it is named once
+    assert all(article not in f["value"] for f in embed["fields"])  # in the footer only
     preview = await fake_discord.slash(
         guild, mod, "admin character status", character="Nam-ra", status="halfbie", source="Episode 12"
     )
@@ -456,7 +508,7 @@ async def test_a_card_names_its_source_once_and_an_admin_preview_keeps_spoilers_
     fields = {f["name"]: f["value"] for f in preview.embeds[0]["fields"]}
     assert fields["Season 1 fate"].startswith("||")  # the server hides spoilers: so does the preview
     assert fields["Status"].startswith("||")
-    assert "Episode 12" in fields["Status"]  # a status with a source of its own says it
+    assert "Episode 12" in preview.embeds[0]["footer"]["text"]  # a status's own source is named
 
 
 def _untagged(text: str) -> str:
@@ -491,7 +543,8 @@ async def test_no_surface_shows_a_spoiler_outside_a_tag_and_omitted_shows_none(
                     guild, member, "character", focused="name", name=f.name
                 )
                 surfaces = [card_text, listed, json.dumps(choices, ensure_ascii=False)]
-                secrets = [render.status_label(f.status, t), *(x for x in (f.fate_s1, f.season2) if x)]
+                spoilers = [x for x in f.statements if x.spoiler is not Spoiler.NONE]
+                secrets = [render.status_label(f.status, t), *(x.text for x in spoilers)]
                 if f.status is Status.UNKNOWN:
                     secrets.remove(render.status_label(f.status, t))
                 for surface in surfaces:
@@ -503,5 +556,6 @@ async def test_no_surface_shows_a_spoiler_outside_a_tag_and_omitted_shows_none(
                     if mode is SpoilerMode.OMITTED:
                         assert "||" not in surface  # left out, not even behind a tag
                 if mode is SpoilerMode.SHOWN:
-                    assert f.fate_s1 is None or json.dumps(f.fate_s1, ensure_ascii=False)[1:-1] in card_text
+                    for x in f.fate_s1:
+                        assert json.dumps(x.text, ensure_ascii=False)[1:-1] in card_text
                     assert render.status_label(f.status, t) in card_text

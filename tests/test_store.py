@@ -18,8 +18,10 @@ from bot.models import (
     JobKind,
     NewsFields,
     SourceRef,
+    Spoiler,
     SpoilerMode,
     Stage,
+    Statement,
     Status,
     Tally,
     TheoryFields,
@@ -120,7 +122,9 @@ async def test_seed_is_idempotent_over_restarts_and_keeps_admin_changes(tmp_path
     store = await Store.open(path)
     await store.guilds.seed_many([GUILD], canon)
     # an admin edits one seeded row and removes others
-    edited = dataclasses.replace(canon.characters[1], role="class president", status=Status.IMMUNE)
+    edited = dataclasses.replace(
+        canon.characters[1], role=Statement("class president", ARTICLE), status=Status.IMMUNE
+    )
     await store.characters.update(GUILD, ADMIN, edited)
     await store.characters.remove(GUILD, ADMIN, "nam-ra")
     news = await store.news.list(GUILD)
@@ -220,7 +224,9 @@ async def edit_like_an_admin(store: Store, guild_id: int) -> None:
     """Edits and removals of seeded rows, and rows of the admin's own."""
     on_jo = await store.characters.get(guild_id, "on-jo")
     assert on_jo is not None
-    await store.characters.update(guild_id, ADMIN, dataclasses.replace(on_jo.fields, role="class president"))
+    await store.characters.update(
+        guild_id, ADMIN, dataclasses.replace(on_jo.fields, role=Statement("class president", ARTICLE))
+    )
     await store.characters.remove(guild_id, ADMIN, "nam-ra")
     news = await store.news.list(guild_id)
     await store.news.remove(guild_id, ADMIN, news[0].id)
@@ -273,7 +279,7 @@ async def test_seed_many_matches_seeding_one_by_one_row_for_row(
     try:
         on_jo = await store.characters.get(5, "on-jo")
         assert on_jo is not None
-        assert on_jo.fields.role == "class president"
+        assert on_jo.fields.role.text == "class president"
         assert await store.characters.get(5, "nam-ra") is None
         assert {c.fields.key for c in await store.characters.list(5)} == {"cheong-san", "on-jo", "su-hyeok"}
         assert len(await store.characters.list(6)) == 4
@@ -429,7 +435,7 @@ async def test_characters_set_status_remove_restore(store: Store) -> None:
     changed = await store.characters.set_status(GUILD, ADMIN, "su-hyeok", Status.HALFBIE, source)
     assert changed.fields.status is Status.HALFBIE
     assert changed.fields.status_source == source
-    assert changed.fields.source == ARTICLE  # the card's own source is untouched
+    assert changed.fields.role.source == ARTICLE  # the role line keeps its own source
 
     await store.characters.remove(GUILD, ADMIN, "su-hyeok")
     assert await store.characters.get(GUILD, "su-hyeok") is None
@@ -464,10 +470,21 @@ async def test_every_enum_value_round_trips_and_the_schema_rejects_others(store:
     for status in Status:
         for certainty in Certainty:
             key = f"{status.value}-{certainty.value}"
-            source = SourceRef("s", certainty)
-            fields = character(key, key, status, source=source, status_source=source)
+            source = SourceRef("s", certainty, quote="q")
+            spoiler = list(Spoiler)[len(key) % len(Spoiler)]
+            fields = character(
+                key,
+                key,
+                status,
+                role=Statement("r", source),
+                status_source=source,
+                season2=(Statement("a", source, spoiler, ko="가"), Statement("b", source)),
+                hangul="가",
+            )
             assert (await store.characters.add(GUILD, ADMIN, fields)).fields == fields
             assert (await store.characters.get(GUILD, key)).fields == fields  # type: ignore[union-attr]
+            news = NewsFields("n", None, "2022-01-01", source, spoiler=spoiler)
+            assert (await store.news.add(GUILD, ADMIN, news)).fields == news
     for stage in Stage:
         assert (await store.release.change_stage(GUILD, ADMIN, stage)).release.stage is stage
     for mode in SpoilerMode:

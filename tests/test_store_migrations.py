@@ -311,10 +311,71 @@ async def test_the_canon_corrections_reach_records_no_admin_edited(tmp_path: Pat
     )
     store = await Store.open(old)
     try:
-        fates = {g: (await store.characters.get(g, "nam-ra")).fields.fate_s1 for g in (1, 2)}  # type: ignore[union-attr]
+        cards = {g: await store.characters.get(g, "nam-ra") for g in (1, 2)}
     finally:
         await store.close()
+    fates = {g: " ".join(s.text for s in card.fields.fate_s1) for g, card in cards.items() if card}
     assert fates[1] is not None
     assert "they have arrived" in fates[1]
     assert '"' not in fates[1]  # corrected: the article paraphrases
     assert fates[2] == 'said "they have arrived"'  # the admin's edit stays
+
+
+async def test_cards_become_statements_and_the_seeder_corrects_only_what_no_admin_edited(
+    tmp_path: Path,
+) -> None:
+    """Migration 0011 turns each card's texts into statements that keep the card's source
+    (its Season 1 and Season 2 texts spoilers, as they were shown); a server seeded from an
+    older canon then gets version 3's statements on every record no admin edited."""
+    from bot.canon import load_canon
+    from bot.models import Certainty, SourceRef, Spoiler, Statement
+
+    old = tmp_path / "old.db"
+    migrations = load_migrations()
+    before = next(i for i, m in enumerate(migrations) if "statements" in m.name)
+    async with aiosqlite.connect(old, isolation_level=None) as conn:
+        await apply_migrations(conn, migrations[:before], path=str(old))
+    source = "'Fan wiki', 'https://example.org/w', 'fan_theory'"
+    columns = (
+        "guild_id, key, name, hangul, actor, role, status, fate_s1, season2, source_name, source_url, "
+        "source_certainty, status_source_name, status_source_url, status_source_certainty, aliases, "
+        "updated_at, updated_by"
+    )
+    await raw(
+        old,
+        "INSERT INTO guilds (guild_id, first_seen_at, canon_version) VALUES (1, 0, 2)",
+        f"INSERT INTO characters ({columns}) VALUES (1, 'nam-ra', 'Choi Nam-ra', NULL, NULL, 'r', "
+        f"'halfbie', 'old fate', NULL, {source}, {source}, '[]', 0, NULL)",
+        f"INSERT INTO characters ({columns}) VALUES (1, 'gwi-nam', 'Yoon Gwi-nam', '윤귀남', 'Yoo In-soo', "
+        f"'The bully', 'zombie', 'He turned.', '   ', {source}, 'Episode 12', NULL, 'official', '[]', 0, 77)",
+        "INSERT INTO news (guild_id, seed_key, headline, reported_on, source_name, source_certainty, "
+        "created_at) VALUES (1, 'newsweek-2023-early-2024', 'old headline', '2022-07-19', 'N', "
+        "'speculation', 0)",
+    )
+    store = await Store.open(old)
+    try:
+        edited = await store.characters.get(1, "gwi-nam")
+        assert edited is not None
+        wiki = SourceRef("Fan wiki", Certainty.FAN_THEORY, "https://example.org/w")
+        f = edited.fields
+        assert f.role == Statement("The bully", wiki)
+        assert f.fate_s1 == (Statement("He turned.", wiki, Spoiler.FINALE),)
+        assert f.season2 == ()  # blank was nothing
+        assert f.status_source == SourceRef("Episode 12", Certainty.OFFICIAL)
+        assert (f.hangul, f.hangul_source, f.actor, f.actor_source) == ("윤귀남", wiki, "Yoo In-soo", wiki)
+        news = (await store.news.list(1))[0]
+        assert news.fields.source.certainty is Certainty.SPECULATION
+        assert news.fields.spoiler is Spoiler.NONE
+
+        canon = load_canon()
+        await store.guilds.seed_many([1], canon)
+        corrected = await store.characters.get(1, "nam-ra")
+        assert corrected is not None
+        assert corrected.fields == next(c for c in canon.characters if c.key == "nam-ra")
+        assert await store.characters.get(1, "gwi-nam") == edited  # the admin's card stays
+        refreshed = next(n for n in await store.news.list(1) if n.fields.key == "newsweek-2023-early-2024")
+        canon_news = next(n for n in canon.news if n.key == "newsweek-2023-early-2024")
+        assert refreshed.fields.headline == canon_news.headline
+        assert refreshed.fields.source == canon_news.source  # with the article's words it rests on
+    finally:
+        await store.close()

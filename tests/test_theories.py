@@ -646,7 +646,7 @@ async def test_a_korean_server_gets_its_poll_card_and_vote_answers_in_korean(
     theory_id, message = await new_poll(fake_discord, guild, creator, title="Timed", options="Yes | No")
     embed = message.embeds[0]
     assert "🟢 진행 중" in embed["description"]
-    assert embed["footer"]["text"] == f"이론 #{theory_id} · 이 서버 멤버의 제안 (팬 이론) · 0표"
+    assert embed["footer"]["text"] == f"이론 #{theory_id} · 이 서버 멤버의 제안 (팬 추측) · 0표"
     assert [b["label"] for b in message.buttons()] == ["1. Yes", "2. No", "내 투표 취소"]
     assert message.custom_ids() == [f"poll:{theory_id}:0", f"poll:{theory_id}:1", f"poll:{theory_id}:retract"]
 

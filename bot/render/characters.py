@@ -9,7 +9,8 @@ from discord import app_commands
 
 from bot.i18n import english
 from bot.limits import EMBED_FIELD_VALUE, EMBED_TITLE
-from bot.models import Certainty, SourceRef, SpoilerMode, Status
+from bot.models import Certainty, SourceRef, Spoiler, SpoilerMode, Status
+from bot.render import facts
 from bot.render.text import clip, safe
 
 if TYPE_CHECKING:
@@ -24,13 +25,14 @@ STATUS_LOOK: dict[Status, tuple[str, discord.Colour]] = {
     Status.PRESUMED_DEAD: ("🕯️", discord.Colour.dark_grey()),
     Status.UNKNOWN: ("❔", discord.Colour.light_grey()),
 }
-# A status that reveals a turn or a death is itself a spoiler.
-# In a zombie series who is alive is the spoiler too: every known status is one.
+# A status that reveals a turn or a death is itself a spoiler.  In a zombie series who
+# is alive is the spoiler too: every known status is one (CharacterFields.status_spoiler).
 SPOILER_STATUSES = frozenset(set(Status) - {Status.UNKNOWN})
 HIDDEN_COLOUR = discord.Colour.dark_theme()
 
 # Slash command choices, in English; the Translator gives them their Korean names.
 STATUS_CHOICES = [app_commands.Choice(name=english()(f"status.{s.value}"), value=s.value) for s in Status]
+SPOILER_CHOICES = [app_commands.Choice(name=english()(f"spoiler.{s.value}"), value=s.value) for s in Spoiler]
 CERTAINTY_CHOICES = [
     app_commands.Choice(name=english()(f"certainty.{c.value}"), value=c.value) for c in Certainty
 ]
@@ -50,67 +52,56 @@ def status_label(status: Status, t: Texts) -> str:
     return t(f"status.{status.value}")
 
 
-def source_text(source: SourceRef, t: Texts) -> str:
-    return t("card.source", name=source.name, certainty=t(f"certainty.{source.certainty.value}"))
-
-
-def spoiler(text: str, limit: int) -> str:
-    """Spoiler-tag text already made safe (escaped ``|`` cannot close the tag early)."""
-    return "||" + safe(text, limit - 4) + "||"
-
-
-def spoiler_text(text: str, mode: SpoilerMode, t: Texts, limit: int) -> str:
-    """The one rule for spoiler-level text: as it is where the server shows spoilers,
-    behind a spoiler tag where it hides them, a short note where it leaves them out."""
-    if mode is SpoilerMode.OMITTED:
-        return t("card.omitted")
-    if mode is SpoilerMode.HIDDEN:
-        return spoiler(text, limit)
-    return safe(text, limit)
-
-
 def status_text(character: Character, mode: SpoilerMode, t: Texts) -> str:
+    """The status with its look, through the one spoiler rule (every known status is a
+    spoiler in a zombie series); no certainty mark (lists), see :func:`card`."""
     status = character.fields.status
-    shown = f"{STATUS_LOOK[status][0]} {status_label(status, t)}"
-    if status in SPOILER_STATUSES:
-        if mode is SpoilerMode.OMITTED:
-            return t("card.status_hidden")
-        if mode is SpoilerMode.HIDDEN:
-            return f"||{shown}||"
-    return shown
+    shown_text = f"{STATUS_LOOK[status][0]} {status_label(status, t)}"
+    if not facts.hides(character.fields.status_spoiler, mode):
+        return shown_text
+    if mode is SpoilerMode.OMITTED:
+        return t("card.status_hidden")
+    return f"||{shown_text}||"
 
 
 def colour(character: Character, mode: SpoilerMode) -> discord.Colour:
-    if character.fields.status in SPOILER_STATUSES and mode is not SpoilerMode.SHOWN:
+    if facts.hides(character.fields.status_spoiler, mode):
         return HIDDEN_COLOUR  # the colour would give the spoiler away
     return STATUS_LOOK[character.fields.status][1]
 
 
+def _named(text: str, source: SourceRef | None, limit: int) -> str:
+    """A name given as a fact (the actor, the Hangul name), with its certainty mark."""
+    tail = f" {facts.mark(source.certainty)}" if source else ""
+    return safe(text, limit - len(tail)) + tail
+
+
 def card(character: Character, mode: SpoilerMode, t: Texts, *, admin: bool = False) -> discord.Embed:
-    """A character's card; ``admin`` adds the editors' notes (where a fact comes from
-    outside the article), which are for the people who keep the card, not for fans."""
+    """A character's card: each statement with its own certainty mark and through the one
+    spoiler rule, the legend and the sources once in the footer.  ``admin`` adds the
+    editors' notes, which are for the people who keep the card, not for fans."""
     f = character.fields
     title = safe(f.name, TITLE_MAX)
     if f.hangul:
-        title = clip(f"{safe(f.name, 200)} ({safe(f.hangul, 50)})", TITLE_MAX)
-    embed = discord.Embed(title=title, description=safe(f.role, ROLE_MAX), colour=colour(character, mode))
-    embed.add_field(
-        name=t("card.actor"), value=safe(f.actor, SHORT_FIELD_MAX) if f.actor else t("card.actor_unknown")
-    )
-    status = status_text(character, mode, t)
-    if f.status_source != f.source:  # the card's own source is in its footer: said once
-        status += f"\n*{safe(source_text(f.status_source, t), 300)}*"
+        title = clip(f"{safe(f.name, 200)} ({_named(f.hangul, f.hangul_source, 60)})", TITLE_MAX)
+    description = facts.line(f.role, mode, t, ROLE_MAX)
+    embed = discord.Embed(title=title, description=description, colour=colour(character, mode))
+    actor = _named(f.actor, f.actor_source, SHORT_FIELD_MAX) if f.actor else t("card.actor_unknown")
+    embed.add_field(name=t("card.actor"), value=actor)
+    status = f"{status_text(character, mode, t)} {facts.mark(f.status_source.certainty)}"
     embed.add_field(name=t("card.status"), value=status)
     if f.fate_s1:
         embed.add_field(
-            name=t("card.fate"), value=spoiler_text(f.fate_s1, mode, t, LONG_FIELD_MAX), inline=False
+            name=t("card.fate"), value=facts.lines(f.fate_s1, mode, t, LONG_FIELD_MAX), inline=False
         )
-    # What is said of Season 2 tells who is still around to return: a spoiler too.
-    season2 = spoiler_text(f.season2, mode, t, LONG_FIELD_MAX) if f.season2 else t("card.season2_unknown")
+    season2 = facts.lines(f.season2, mode, t, LONG_FIELD_MAX) if f.season2 else t("card.season2_unknown")
     embed.add_field(name=t("card.season2"), value=season2, inline=False)
     if admin and f.notes:
         embed.add_field(name=t("card.note"), value=safe(f.notes, NOTE_MAX), inline=False)
-    embed.set_footer(text=clip(source_text(f.source, t), FOOTER_MAX))
+    refs = [s for s in (f.hangul_source, f.actor_source, f.status_source) if s is not None]
+    refs += [statement.source for statement in f.statements]
+    footer = f"{facts.legend((r.certainty for r in refs), t)}\n{facts.sources(refs, t)}"
+    embed.set_footer(text=clip(footer, FOOTER_MAX))
     return embed
 
 

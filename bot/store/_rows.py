@@ -15,6 +15,8 @@ from bot.models import (
     NewsFields,
     NewsItem,
     SourceRef,
+    Spoiler,
+    Statement,
     Status,
     Theory,
     TheoryFields,
@@ -37,7 +39,9 @@ __all__ = [
     "news_from_row",
     "news_params",
     "plain",
+    "source_from_json",
     "source_from_row",
+    "source_json",
     "source_params",
     "theories_from_rows",
     "theory_params",
@@ -93,6 +97,7 @@ def source_from_row(row: sqlite3.Row, prefix: str = "source") -> SourceRef:
         name=row[f"{prefix}_name"],
         certainty=Certainty(row[f"{prefix}_certainty"]),
         url=row[f"{prefix}_url"],
+        quote=row[f"{prefix}_quote"],
     )
 
 
@@ -101,16 +106,34 @@ def source_params(source: SourceRef, prefix: str = "source") -> dict[str, Any]:
         f"{prefix}_name": source.name,
         f"{prefix}_url": source.url,
         f"{prefix}_certainty": Certainty(source.certainty).value,
+        f"{prefix}_quote": source.quote,
     }
+
+
+def source_from_json(value: Any) -> SourceRef | None:
+    """A source as a JSON column (or the audit trail) keeps it; None for none."""
+    if not value:
+        return None
+    data = json.loads(value) if isinstance(value, str) else value
+    return SourceRef(str(data["name"]), Certainty(data["certainty"]), data.get("url"), data.get("quote"))
+
+
+def source_json(source: SourceRef | None) -> str | None:
+    return None if source is None else as_json(plain(source))
+
+
+def _statement(data: Mapping[str, Any]) -> Statement:
+    source = source_from_json(data["source"])
+    assert source is not None  # a statement always has a source (the CHECK in 0011 too)
+    return Statement(str(data["text"]), source, Spoiler(data["spoiler"]), data.get("ko"))
 
 
 # -- characters -----------------------------------------------------------------
 
+# role, fate_s1 and season2 are JSON: a statement, and lists of statements.
 CHARACTER_COLUMNS = (
-    "guild_id, key, name, hangul, actor, role, status, fate_s1, season2, "
-    "source_name, source_url, source_certainty, "
-    "status_source_name, status_source_url, status_source_certainty, "
-    "aliases, notes, updated_at, updated_by, removed_at"
+    "guild_id, key, name, hangul, hangul_source, actor, actor_source, role, status, "
+    "status_source, fate_s1, season2, aliases, notes, updated_at, updated_by, removed_at"
 )
 
 
@@ -118,9 +141,13 @@ def character_from_row(row: sqlite3.Row) -> Character:
     fields = from_row(
         CharacterFields,
         row,
+        role=_statement(json.loads(row["role"])),
         status=Status(row["status"]),
-        source=source_from_row(row, "source"),
-        status_source=source_from_row(row, "status_source"),
+        status_source=source_from_json(row["status_source"]),
+        hangul_source=source_from_json(row["hangul_source"]),
+        actor_source=source_from_json(row["actor_source"]),
+        fate_s1=tuple(_statement(item) for item in json.loads(row["fate_s1"])),
+        season2=tuple(_statement(item) for item in json.loads(row["season2"])),
         aliases=tuple(json.loads(row["aliases"])),
     )
     return from_row(Character, row, fields=fields)
@@ -128,37 +155,52 @@ def character_from_row(row: sqlite3.Row) -> Character:
 
 def character_params(fields: CharacterFields) -> dict[str, Any]:
     """Named parameters for every column that :class:`CharacterFields` sets."""
-    aliases = json.dumps(list(fields.aliases), ensure_ascii=False)
-    sources = {**source_params(fields.source), **source_params(fields.status_source, "status_source")}
-    params = params_of(
-        fields, status=Status(fields.status).value, aliases=aliases, source=OMIT, status_source=OMIT
+
+    def statements(items: tuple[Statement, ...]) -> str:
+        return json.dumps(plain(items), ensure_ascii=False, sort_keys=True)
+
+    return params_of(
+        fields,
+        role=as_json(plain(fields.role)),
+        status=Status(fields.status).value,
+        status_source=source_json(fields.status_source),
+        hangul_source=source_json(fields.hangul_source),
+        actor_source=source_json(fields.actor_source),
+        fate_s1=statements(fields.fate_s1),
+        season2=statements(fields.season2),
+        aliases=json.dumps(list(fields.aliases), ensure_ascii=False),
     )
-    return {**params, **sources}
 
 
 # -- news -----------------------------------------------------------------------
 
 NEWS_COLUMNS = (
     "id, guild_id, seed_key, headline, happened_on, reported_on, details, "
-    "source_name, source_url, source_certainty, window_end, created_at, created_by"
+    "source_name, source_url, source_certainty, source_quote, window_end, spoiler, "
+    "created_at, created_by"
 )
 
 
 def news_from_row(row: sqlite3.Row) -> NewsItem:
-    fields = from_row(NewsFields, row, source=source_from_row(row), key=row["seed_key"])
+    fields = from_row(
+        NewsFields, row, source=source_from_row(row), key=row["seed_key"], spoiler=Spoiler(row["spoiler"])
+    )
     return from_row(NewsItem, row, fields=fields)
 
 
 def news_params(fields: NewsFields) -> dict[str, Any]:
-    return {**params_of(fields, key=OMIT, source=OMIT, seed_key=fields.key), **source_params(fields.source)}
+    params = params_of(
+        fields, key=OMIT, source=OMIT, seed_key=fields.key, spoiler=Spoiler(fields.spoiler).value
+    )
+    return {**params, **source_params(fields.source)}
 
 
 # -- theories -------------------------------------------------------------------
 
 THEORY_COLUMNS = (
     "t.id, t.guild_id, t.seed_key, t.title, t.details, t.source_name, t.source_url, "
-    "t.source_certainty, t.sealed, t.closes_at, t.status, t.outcome, t.created_at, "
-    "t.created_by, t.channel_id, t.message_id"
+    "t.source_certainty, t.source_quote, t.spoiler, t.safe_title, t.sealed, t.closes_at, "
+    "t.status, t.outcome, t.created_at, t.created_by, t.channel_id, t.message_id"
 )
 
 # A theory with its options in one statement (one consistent read): a row per option.
@@ -189,6 +231,7 @@ def _theory(row: sqlite3.Row, options: tuple[str, ...]) -> Theory:
         source=source_from_row(row),
         sealed=bool(row["sealed"]),
         key=row["seed_key"],
+        spoiler=Spoiler(row["spoiler"]),
     )
     return from_row(Theory, row, fields=fields, status=TheoryStatus(row["status"]))
 
@@ -196,7 +239,10 @@ def _theory(row: sqlite3.Row, options: tuple[str, ...]) -> Theory:
 def theory_params(fields: TheoryFields) -> dict[str, Any]:
     """The theory's own columns (its options are rows of their own)."""
     sealed = int(fields.sealed)
-    params = params_of(fields, key=OMIT, source=OMIT, options=OMIT, seed_key=fields.key, sealed=sealed)
+    spoiler = Spoiler(fields.spoiler).value
+    params = params_of(
+        fields, key=OMIT, source=OMIT, options=OMIT, seed_key=fields.key, sealed=sealed, spoiler=spoiler
+    )
     return {**params, **source_params(fields.source)}
 
 

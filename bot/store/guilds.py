@@ -124,6 +124,34 @@ class _SeedPlan:
                     [*self.options.params, last_theory_id],
                 )
             )
+
+        # A server seeded from an earlier canon: the canon's rows no admin has edited
+        # take the canon's corrections (a character's statements, a news item's text and
+        # sources, a theory's wording and spoiler level; never a poll's options).
+        def refresh(table: str, v: _Values, key: str, columns: Sequence[str], untouched: str) -> None:
+            sets = ", ".join(f"{c} = v.column{v.columns.index(c) + 2}" for c in columns)
+            out.append(
+                (
+                    f"UPDATE {table} SET {sets} FROM {v.sql}, guilds AS g "
+                    f"WHERE {table}.guild_id = g.guild_id AND {behind} AND g.canon_version > 0 "
+                    f"AND {table}.{key} = v.column{v.columns.index(key) + 2} AND {untouched}",
+                    [*v.params, *where],
+                )
+            )
+
+        if self.characters:
+            columns = [c for c in self.characters.columns if c != "key"]
+            refresh("characters", self.characters, "key", columns, "characters.updated_by IS NULL")
+        if self.news:
+            columns = [c for c in self.news.columns if c not in {"seed_key", "happened_on", "reported_on"}]
+            edited = (
+                "NOT EXISTS (SELECT 1 FROM audit AS a WHERE a.guild_id = news.guild_id "
+                "AND a.action = 'news.update' AND a.target = CAST(news.id AS TEXT))"
+            )
+            refresh("news", self.news, "seed_key", columns, f"news.created_by IS NULL AND {edited}")
+        if self.theories:
+            columns = [c for c in self.theories.columns if c not in {"seed_key", "sealed", "closes_at"}]
+            refresh("theories", self.theories, "seed_key", columns, "theories.created_by IS NULL")
         out.append(
             (
                 "INSERT INTO release (guild_id, stage, updated_at) "

@@ -41,7 +41,9 @@ _WRITTEN = (
     "source_name",
     "source_url",
     "source_certainty",
+    "source_quote",
     "window_end",
+    "spoiler",
 )
 _INSERT = (
     f"INSERT INTO news (guild_id, {', '.join(_WRITTEN)}, created_at, created_by) "

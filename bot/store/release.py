@@ -9,7 +9,6 @@ from typing import Any
 import aiosqlite
 
 from bot.models import (
-    Certainty,
     Job,
     JobKind,
     LastChange,
@@ -23,7 +22,7 @@ from bot.models import (
 )
 
 from ._db import Db, fetch_one, from_row
-from ._rows import as_json, changes, plain
+from ._rows import as_json, changes, plain, source_from_json
 from .audit import Author, ensure_guild, record
 from .errors import NoSuchRecord
 from .jobs import cancel_in, complete_in, schedule_in
@@ -35,16 +34,10 @@ __all__ = ["ReleaseQueries", "reschedule_reminders_in"]
 _RELEASE_COLUMNS = "guild_id, stage, premiere_at, updated_at, updated_by, premiere_source"
 
 
-def _source(value: Any) -> SourceRef | None:
-    """A source as the release row and the audit trail keep it (a JSON-ready dict)."""
-    if not value:
-        return None
-    data = json.loads(value) if isinstance(value, str) else value
-    return SourceRef(str(data["name"]), Certainty(data["certainty"]), data.get("url"))
-
-
 def _release(row: sqlite3.Row) -> Release:
-    return from_row(Release, row, stage=Stage(row["stage"]), premiere_source=_source(row["premiere_source"]))
+    return from_row(
+        Release, row, stage=Stage(row["stage"]), premiere_source=source_from_json(row["premiere_source"])
+    )
 
 
 def _default_release(guild_id: int) -> Release:
@@ -223,7 +216,7 @@ async def _apply(
         wanted.get("premiere_at", old.premiere_at),
         updated_at=now,
         updated_by=actor_id,
-        premiere_source=_source(wanted["premiere_source"])
+        premiere_source=source_from_json(wanted["premiere_source"])
         if "premiere_source" in wanted
         else old.premiere_source,
     )

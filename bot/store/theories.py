@@ -48,6 +48,9 @@ _WRITTEN = (
     "source_name",
     "source_url",
     "source_certainty",
+    "source_quote",
+    "spoiler",
+    "safe_title",
     "sealed",
     "closes_at",
 )

@@ -1,4 +1,10 @@
-"""``/admin character add|edit|status|remove|restore``."""
+"""``/admin character add|edit|status|fact|remove|restore``.
+
+A card is statements (``bot.models.Statement``): the role line, and one statement per
+line of the Season 1 and Season 2 texts.  The form edits their texts; a line an admin
+leaves as it was keeps its source, certainty and spoiler level, a new or changed line
+takes the ones the command gives (or those of the line it replaces), and
+``/admin character fact`` sets them for any one line."""
 
 from __future__ import annotations
 
@@ -12,10 +18,19 @@ from discord import app_commands
 from bot.checks import AdminChecked, check_length, guild_id_of, require_admin
 from bot.client import HalfbieBot
 from bot.errors import BadInput, NotFound, answer_error
-from bot.i18n import Texts
+from bot.i18n import Texts, english
 from bot.limits import MODAL_TITLE, TEXT_INPUT_LABEL
-from bot.models import Certainty, Character, CharacterFields, SourceRef, SpoilerMode, Status
-from bot.render.characters import CERTAINTY_CHOICES, STATUS_CHOICES, card, choice
+from bot.models import (
+    Certainty,
+    Character,
+    CharacterFields,
+    SourceRef,
+    Spoiler,
+    SpoilerMode,
+    Statement,
+    Status,
+)
+from bot.render.characters import CERTAINTY_CHOICES, SPOILER_CHOICES, STATUS_CHOICES, card, choice
 from bot.render.text import clip, safe
 from bot.search import normalize
 
@@ -57,12 +72,90 @@ def source_of(name: str, certainty: str, url: str | None, t: Texts) -> SourceRef
         raise BadInput("errors.bad_choice", value=safe(certainty, 40), choices=choices) from None
 
 
+def spoiler_of(value: str | None) -> Spoiler | None:
+    if value is None:
+        return None
+    try:
+        return Spoiler(value)
+    except ValueError:
+        choices = ", ".join(s.value for s in Spoiler)
+        raise BadInput("errors.bad_choice", value=safe(value, 40), choices=choices) from None
+
+
+def texts_of(statements: tuple[Statement, ...]) -> str:
+    """Statements as the form shows them: one per line."""
+    return "\n".join(s.text for s in statements)
+
+
+def restate(
+    typed: str | None,
+    old: tuple[Statement, ...],
+    source: SourceRef | None,
+    spoiler: Spoiler | None,
+    fallback: SourceRef,
+) -> tuple[Statement, ...]:
+    """The statements of a form's text, one per non-empty line: a line as it was keeps
+    its statement; a new or changed line takes the given source and spoiler level, or
+    those of the statement it replaces (same place), or ``fallback`` and a spoiler."""
+    kept = {s.text: s for s in old}
+    out = []
+    for i, text in enumerate(line.strip() for line in (typed or "").splitlines() if line.strip()):
+        if text in kept:
+            out.append(kept[text])
+            continue
+        before = old[i] if i < len(old) else None
+        out.append(
+            Statement(
+                text=text,
+                source=source or (before.source if before else fallback),
+                spoiler=spoiler or (before.spoiler if before else Spoiler.FINALE),
+            )
+        )
+    return tuple(out)
+
+
 def status_of(value: str) -> Status:
     try:
         return Status(value)
     except ValueError:
         choices = ", ".join(s.value for s in Status)
         raise BadInput("errors.bad_choice", value=safe(value, 40), choices=choices) from None
+
+
+PARTS = ("role", "hangul", "actor", "status", "fate_s1", "season2")
+PART_CHOICES = [app_commands.Choice(name=english()(f"admin_character.part_{p}"), value=p) for p in PARTS]
+
+
+def with_fact(
+    fields: CharacterFields, part: str, line: int, source: SourceRef, spoiler: Spoiler | None
+) -> CharacterFields:
+    """The card with one line's source, certainty and spoiler level set."""
+    if part in ("role", "hangul", "actor") and spoiler not in (None, Spoiler.NONE):
+        raise BadInput("admin_character.spoiler_free")
+    match part:
+        case "role":
+            return dataclasses.replace(fields, role=dataclasses.replace(fields.role, source=source))
+        case "status":
+            return dataclasses.replace(fields, status_source=source)
+        case "hangul" if fields.hangul is not None:
+            return dataclasses.replace(fields, hangul_source=source)
+        case "actor" if fields.actor is not None:
+            return dataclasses.replace(fields, actor_source=source)
+        case "fate_s1" if 1 <= line <= len(fields.fate_s1):
+            return dataclasses.replace(fields, fate_s1=_set(fields.fate_s1, line, source, spoiler))
+        case "season2" if 1 <= line <= len(fields.season2):
+            return dataclasses.replace(fields, season2=_set(fields.season2, line, source, spoiler))
+        case _ if part in PARTS:
+            raise BadInput("admin_character.no_line", line=line)
+    raise BadInput("errors.bad_choice", value=safe(part, 40), choices=", ".join(PARTS))
+
+
+def _set(
+    statements: tuple[Statement, ...], line: int, source: SourceRef, spoiler: Spoiler | None
+) -> tuple[Statement, ...]:
+    old = statements[line - 1]
+    new = dataclasses.replace(old, source=source, spoiler=spoiler or old.spoiler)
+    return (*statements[: line - 1], new, *statements[line:])
 
 
 Input = discord.ui.TextInput["CharacterModal"]
@@ -89,9 +182,9 @@ class CharacterModal(discord.ui.Modal):
         self.name_input = field(
             "admin_character.name", current.name if current else None, long=False, required=True
         )
-        self.role = field("admin_character.role", current.role if current else None, required=True)
-        self.fate = field("admin_character.fate", current.fate_s1 if current else None)
-        self.season2 = field("admin_character.season2", current.season2 if current else None)
+        self.role = field("admin_character.role", current.role.text if current else None, required=True)
+        self.fate = field("admin_character.fate", texts_of(current.fate_s1) if current else None)
+        self.season2 = field("admin_character.season2", texts_of(current.season2) if current else None)
         self.notes = field("admin_character.notes", current.notes if current else None)
         for item in (self.name_input, self.role, self.fate, self.season2, self.notes):
             self.add_item(item)
@@ -154,8 +247,9 @@ class CharacterAdmin(AdminChecked):
         actor="The actor",
         hangul="Name in Hangul",
         source_url="Link to the source",
+        spoiler="Spoiler level of the Season 1/2 lines",
     )
-    @app_commands.choices(status=STATUS_CHOICES, certainty=CERTAINTY_CHOICES)
+    @app_commands.choices(status=STATUS_CHOICES, certainty=CERTAINTY_CHOICES, spoiler=SPOILER_CHOICES)
     async def add(
         self,
         interaction: discord.Interaction[HalfbieBot],
@@ -165,10 +259,12 @@ class CharacterAdmin(AdminChecked):
         actor: str | None = None,
         hangul: str | None = None,
         source_url: str | None = None,
+        spoiler: str = Spoiler.FINALE.value,
     ) -> None:
         guild_id = guild_id_of(interaction)
         t = await self.bot.texts(interaction)
         source_ref = source_of(source, certainty, source_url, t)
+        level = spoiler_of(spoiler)
         new_status = status_of(status)
         actor_text = optional(actor, None, "fields.actor")
         hangul_text = optional(hangul, None, "fields.hangul")
@@ -186,14 +282,15 @@ class CharacterAdmin(AdminChecked):
             fields = CharacterFields(
                 key=key,
                 name=name,
-                hangul=hangul_text,
-                actor=actor_text,
-                role=values["role"] or "",
+                role=Statement(values["role"] or "", source_ref),
                 status=new_status,
-                fate_s1=values["fate_s1"],
-                season2=values["season2"],
-                source=source_ref,
                 status_source=source_ref,
+                hangul=hangul_text,
+                hangul_source=source_ref if hangul_text else None,
+                actor=actor_text,
+                actor_source=source_ref if actor_text else None,
+                fate_s1=restate(values["fate_s1"], (), source_ref, level, source_ref),
+                season2=restate(values["season2"], (), source_ref, level, source_ref),
                 notes=values["notes"],
             )
             await self.bot.seeder.ensure(guild_id)
@@ -208,9 +305,9 @@ class CharacterAdmin(AdminChecked):
         character="The character",
         actor="The actor (- clears)",
         hangul="Name in Hangul (- clears)",
-        source="Where this comes from",
-        certainty="How sure the source is",
-        source_url="Link to the source (- clears)",
+        source="Source of new or changed lines",
+        certainty="How sure that source is",
+        source_url="Link to that source",
     )
     @app_commands.choices(certainty=CERTAINTY_CHOICES)
     async def edit(
@@ -226,38 +323,73 @@ class CharacterAdmin(AdminChecked):
         guild_id = guild_id_of(interaction)
         t = await self.bot.texts(interaction)
         current = (await self._get(guild_id, character)).fields
-        source_ref = current.source
+        given: SourceRef | None = None
         if source is not None or certainty is not None or source_url is not None:
-            url = (
-                current.source.url
-                if source_url is None
-                else (None if source_url.strip() == CLEAR else source_url)
-            )
-            source_ref = source_of(
-                source or current.source.name, certainty or current.source.certainty, url, t
-            )
+            base = current.role.source
+            given = source_of(source or base.name, certainty or base.certainty, source_url, t)
         actor_text = optional(actor, current.actor, "fields.actor")
         hangul_text = optional(hangul, current.hangul, "fields.hangul")
+
+        def named(text: str | None, old: str | None, old_source: SourceRef | None) -> SourceRef | None:
+            if text is None:
+                return None
+            return old_source if text == old and old_source else (given or current.role.source)
 
         async def save(
             modal_interaction: discord.Interaction[HalfbieBot], values: dict[str, str | None]
         ) -> None:
+            role_text = values["role"] or ""
+            role = current.role
+            if role_text != role.text:  # the role line stays spoiler-free whatever is given
+                role = Statement(role_text, given or role.source)
             fields = dataclasses.replace(
                 current,
                 name=values["name"] or current.name,
-                role=values["role"] or "",
-                fate_s1=values["fate_s1"],
-                season2=values["season2"],
+                role=role,
+                fate_s1=restate(values["fate_s1"], current.fate_s1, given, None, role.source),
+                season2=restate(values["season2"], current.season2, given, None, role.source),
                 notes=values["notes"],
                 actor=actor_text,
+                actor_source=named(actor_text, current.actor, current.actor_source),
                 hangul=hangul_text,
-                source=source_ref,
+                hangul_source=named(hangul_text, current.hangul, current.hangul_source),
             )
             updated = await self.bot.store.characters.update(guild_id, modal_interaction.user.id, fields)
             await self._show(modal_interaction, "admin_character.updated", updated)
 
         modal = CharacterModal(t("admin_character.modal_edit"), current, save, t)
         await interaction.response.send_modal(modal)
+
+    @app_commands.command(name="fact", description="Source and spoiler level of one line")
+    @app_commands.describe(
+        character="The character",
+        part="Which part",
+        line="Which line (1 = first)",
+        source="Where it comes from",
+        certainty="How sure the source is",
+        source_url="Link to the source",
+        spoiler="Spoiler level",
+    )
+    @app_commands.choices(part=PART_CHOICES, certainty=CERTAINTY_CHOICES, spoiler=SPOILER_CHOICES)
+    async def fact(
+        self,
+        interaction: discord.Interaction[HalfbieBot],
+        character: str,
+        part: str,
+        source: str,
+        certainty: str,
+        line: app_commands.Range[int, 1, 50] = 1,
+        source_url: str | None = None,
+        spoiler: str | None = None,
+    ) -> None:
+        guild_id = guild_id_of(interaction)
+        t = await self.bot.texts(interaction)
+        current = (await self._get(guild_id, character)).fields
+        fields = with_fact(
+            current, part, line, source_of(source, certainty, source_url, t), spoiler_of(spoiler)
+        )
+        updated = await self.bot.store.characters.update(guild_id, interaction.user.id, fields)
+        await self._show(interaction, "admin_character.updated", updated)
 
     @app_commands.command(name="status", description="Change a character's status, with its source")
     @app_commands.describe(
@@ -311,6 +443,7 @@ class CharacterAdmin(AdminChecked):
         await self._show(interaction, "admin_character.restored", restored)
 
     @edit.autocomplete("character")
+    @fact.autocomplete("character")
     @status.autocomplete("character")
     @remove.autocomplete("character")
     async def character_autocomplete(

@@ -966,7 +966,7 @@ def validate_commands(commands: Any) -> list[Problem]:
                     Problem(
                         p,
                         "APPLICATION_COMMAND_TOO_LARGE",
-                        f"Command exceeds {COMMAND_TOTAL_CHARS_MAX} characters",
+                        f"Command exceeds {COMMAND_TOTAL_CHARS_MAX} characters ({_command_chars(cmd)})",
                     )
                 )
         elif cmd.get("options"):
