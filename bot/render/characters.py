@@ -9,7 +9,7 @@ from discord import app_commands
 
 from bot.i18n import english
 from bot.limits import EMBED_FIELD_VALUE, EMBED_TITLE
-from bot.models import Certainty, SourceRef, Spoiler, SpoilerMode, Status
+from bot.models import SourceRef, SpoilerMode, Status
 from bot.render import facts
 from bot.render.text import clip, safe
 
@@ -32,11 +32,6 @@ HIDDEN_COLOUR = discord.Colour.dark_theme()
 
 # Slash command choices, in English; the Translator gives them their Korean names.
 STATUS_CHOICES = [app_commands.Choice(name=english()(f"status.{s.value}"), value=s.value) for s in Status]
-SPOILER_CHOICES = [app_commands.Choice(name=english()(f"spoiler.{s.value}"), value=s.value) for s in Spoiler]
-CERTAINTY_CHOICES = [
-    app_commands.Choice(name=english()(f"certainty.{c.value}"), value=c.value) for c in Certainty
-]
-
 # Budgets that keep a card under 6,000 characters in all, each part under its own limit.
 TITLE_MAX, ROLE_MAX, SHORT_FIELD_MAX, LONG_FIELD_MAX, NOTE_MAX, FOOTER_MAX = (
     EMBED_TITLE,

@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 
 from bot.checks import AdminChecked, check_length, guild_id_of, require_admin
+from bot.choices import offer, parse
 from bot.client import HalfbieBot
 from bot.errors import BadInput, NotFound, answer_error
 from bot.i18n import Texts, english
@@ -30,7 +31,7 @@ from bot.models import (
     Statement,
     Status,
 )
-from bot.render.characters import CERTAINTY_CHOICES, SPOILER_CHOICES, STATUS_CHOICES, card, choice
+from bot.render.characters import STATUS_CHOICES, card, choice
 from bot.render.text import clip, safe
 from bot.search import normalize
 
@@ -65,21 +66,13 @@ def source_of(name: str, certainty: str, url: str | None, t: Texts) -> SourceRef
         url = url.strip() or None
     if url is not None and (not re.match(r"^https?://\S+$", url) or len(url) > 500):
         raise BadInput("errors.bad_url")
-    try:
-        return SourceRef(name=checked_name, certainty=Certainty(certainty), url=url)
-    except ValueError:
-        choices = ", ".join(c.value for c in Certainty)
-        raise BadInput("errors.bad_choice", value=safe(certainty, 40), choices=choices) from None
+    return SourceRef(
+        name=checked_name, certainty=parse(Certainty, certainty, t.catalog, "certainty.{}"), url=url
+    )
 
 
-def spoiler_of(value: str | None) -> Spoiler | None:
-    if value is None:
-        return None
-    try:
-        return Spoiler(value)
-    except ValueError:
-        choices = ", ".join(s.value for s in Spoiler)
-        raise BadInput("errors.bad_choice", value=safe(value, 40), choices=choices) from None
+def spoiler_of(value: str | None, t: Texts) -> Spoiler | None:
+    return None if value is None else parse(Spoiler, value, t.catalog, "spoiler.{}")
 
 
 def texts_of(statements: tuple[Statement, ...]) -> str:
@@ -114,14 +107,11 @@ def restate(
     return tuple(out)
 
 
-def status_of(value: str) -> Status:
-    try:
-        return Status(value)
-    except ValueError:
-        choices = ", ".join(s.value for s in Status)
-        raise BadInput("errors.bad_choice", value=safe(value, 40), choices=choices) from None
+def status_of(value: str, t: Texts) -> Status:
+    return parse(Status, value, t.catalog, "status.{}")
 
 
+CERTAINTY_OFFER, SPOILER_OFFER = offer(Certainty, "certainty.{}"), offer(Spoiler, "spoiler.{}")
 PARTS = ("role", "hangul", "actor", "status", "fate_s1", "season2")
 PART_CHOICES = [app_commands.Choice(name=english()(f"admin_character.part_{p}"), value=p) for p in PARTS]
 
@@ -249,7 +239,8 @@ class CharacterAdmin(AdminChecked):
         source_url="Link to the source",
         spoiler="Spoiler level of the Season 1/2 lines",
     )
-    @app_commands.choices(status=STATUS_CHOICES, certainty=CERTAINTY_CHOICES, spoiler=SPOILER_CHOICES)
+    @app_commands.choices(status=STATUS_CHOICES)
+    @app_commands.autocomplete(certainty=CERTAINTY_OFFER, spoiler=SPOILER_OFFER)
     async def add(
         self,
         interaction: discord.Interaction[HalfbieBot],
@@ -264,8 +255,8 @@ class CharacterAdmin(AdminChecked):
         guild_id = guild_id_of(interaction)
         t = await self.bot.texts(interaction)
         source_ref = source_of(source, certainty, source_url, t)
-        level = spoiler_of(spoiler)
-        new_status = status_of(status)
+        level = spoiler_of(spoiler, t)
+        new_status = status_of(status, t)
         actor_text = optional(actor, None, "fields.actor")
         hangul_text = optional(hangul, None, "fields.hangul")
 
@@ -309,7 +300,7 @@ class CharacterAdmin(AdminChecked):
         certainty="How sure that source is",
         source_url="Link to that source",
     )
-    @app_commands.choices(certainty=CERTAINTY_CHOICES)
+    @app_commands.autocomplete(certainty=CERTAINTY_OFFER)
     async def edit(
         self,
         interaction: discord.Interaction[HalfbieBot],
@@ -370,7 +361,8 @@ class CharacterAdmin(AdminChecked):
         source_url="Link to the source",
         spoiler="Spoiler level",
     )
-    @app_commands.choices(part=PART_CHOICES, certainty=CERTAINTY_CHOICES, spoiler=SPOILER_CHOICES)
+    @app_commands.choices(part=PART_CHOICES)
+    @app_commands.autocomplete(certainty=CERTAINTY_OFFER, spoiler=SPOILER_OFFER)
     async def fact(
         self,
         interaction: discord.Interaction[HalfbieBot],
@@ -386,7 +378,7 @@ class CharacterAdmin(AdminChecked):
         t = await self.bot.texts(interaction)
         current = (await self._get(guild_id, character)).fields
         fields = with_fact(
-            current, part, line, source_of(source, certainty, source_url, t), spoiler_of(spoiler)
+            current, part, line, source_of(source, certainty, source_url, t), spoiler_of(spoiler, t)
         )
         updated = await self.bot.store.characters.update(guild_id, interaction.user.id, fields)
         await self._show(interaction, "admin_character.updated", updated)
@@ -399,7 +391,8 @@ class CharacterAdmin(AdminChecked):
         certainty="How sure the source is",
         source_url="Link to the source",
     )
-    @app_commands.choices(status=STATUS_CHOICES, certainty=CERTAINTY_CHOICES)
+    @app_commands.choices(status=STATUS_CHOICES)
+    @app_commands.autocomplete(certainty=CERTAINTY_OFFER)
     async def status(
         self,
         interaction: discord.Interaction[HalfbieBot],
@@ -411,7 +404,7 @@ class CharacterAdmin(AdminChecked):
     ) -> None:
         guild_id = guild_id_of(interaction)
         t = await self.bot.texts(interaction)
-        new_status, source_ref = status_of(status), source_of(source, certainty, source_url, t)
+        new_status, source_ref = status_of(status, t), source_of(source, certainty, source_url, t)
         key = (await self._get(guild_id, character)).fields.key
         updated = await self.bot.store.characters.set_status(
             guild_id, interaction.user.id, key, new_status, source_ref

@@ -17,11 +17,11 @@ from discord import app_commands
 
 from bot.announce import Outcome
 from bot.checks import AdminChecked, check_length, guild_id_of, require_admin
+from bot.choices import offer, parse
 from bot.client import HalfbieBot
 from bot.errors import BadInput, Refused
 from bot.i18n import Texts
 from bot.models import Announcement, Certainty, NewsFields, NewsItem, Release, SourceRef, Stage
-from bot.render.characters import CERTAINTY_CHOICES
 from bot.render.release import (
     STAGE_CHOICES,
     date_announcement,
@@ -88,16 +88,6 @@ def announced(outcome: Outcome, t: Texts) -> str:
     return t("admin_release.announced", channel=channel)
 
 
-def choice(kind: type[E], value: str) -> E:
-    """A choice option's value as its enum; a crafted value gets a clear answer."""
-    try:
-        return kind(value)
-    except ValueError:
-        choices = ", ".join(member.value for member in kind)
-        typed = value.replace("`", "'")[:40]
-        raise BadInput("errors.bad_choice", value=f"`{typed}`", choices=choices) from None
-
-
 def _clean(text: str | None) -> str | None:
     return text.strip() or None if text else None
 
@@ -131,7 +121,9 @@ def _fields(
         headline=headline,
         happened_on=happened_on,
         reported_on=reported_on or today(now),
-        source=SourceRef(name=source, certainty=choice(Certainty, certainty), url=url),
+        source=SourceRef(
+            name=source, certainty=parse(Certainty, certainty, t.catalog, "certainty.{}"), url=url
+        ),
         details=_clean(details),
         key=key,
     )
@@ -170,7 +162,7 @@ class NewsAdmin(AdminChecked):
         link="Link to the source",
         details="Write longer details in a form",
     )
-    @app_commands.choices(certainty=CERTAINTY_CHOICES)
+    @app_commands.autocomplete(certainty=offer(Certainty, "certainty.{}"))
     async def add(
         self,
         interaction: discord.Interaction[HalfbieBot],
@@ -214,7 +206,7 @@ class NewsAdmin(AdminChecked):
         item="The news item",
         certainty="New certainty (else unchanged)",
     )
-    @app_commands.choices(certainty=CERTAINTY_CHOICES)
+    @app_commands.autocomplete(certainty=offer(Certainty, "certainty.{}"))
     async def edit(
         self,
         interaction: discord.Interaction[HalfbieBot],
@@ -222,11 +214,11 @@ class NewsAdmin(AdminChecked):
         certainty: str | None = None,
     ) -> None:
         guild_id = guild_id_of(interaction)
+        t = await self.bot.texts(interaction)
         if certainty is not None:
-            choice(Certainty, certainty)
+            certainty = parse(Certainty, certainty, t.catalog, "certainty.{}").value
         await self.bot.seeder.ensure(guild_id)
         current = await self._item(guild_id, item)
-        t = await self.bot.texts(interaction)
 
         async def save(modal_interaction: discord.Interaction, form: NewsForm) -> None:
             fields = _fields(
@@ -286,7 +278,7 @@ class ReleaseAdmin(AdminChecked):
     @app_commands.choices(stage=STAGE_CHOICES)
     async def stage(self, interaction: discord.Interaction[HalfbieBot], stage: str) -> None:
         guild_id = guild_id_of(interaction)
-        wanted = choice(Stage, stage)
+        wanted = parse(Stage, stage, self.bot.catalog, "release.stage_{}")
         await self.bot.seeder.ensure(guild_id)
         change = await self.bot.store.release.change_stage(guild_id, interaction.user.id, wanted)
         new = change.release.stage
@@ -314,7 +306,7 @@ class ReleaseAdmin(AdminChecked):
         link="Link to the source",
         clear="Remove the date",
     )
-    @app_commands.choices(certainty=CERTAINTY_CHOICES)
+    @app_commands.autocomplete(certainty=offer(Certainty, "certainty.{}"))
     async def date(
         self,
         interaction: discord.Interaction[HalfbieBot],
@@ -344,7 +336,7 @@ class ReleaseAdmin(AdminChecked):
                 raise BadInput("admin_release.date_need_source")
             url = parse_link(link) if link and link.strip() else None
             premiere = dataclasses.replace(
-                premiere, source=SourceRef(name, choice(Certainty, certainty), url)
+                premiere, source=SourceRef(name, parse(Certainty, certainty, t.catalog, "certainty.{}"), url)
             )
         await self.bot.seeder.ensure(guild_id)
         if premiere is not None:
