@@ -26,7 +26,7 @@ import aiohttp
 import discord
 
 from bot.i18n import DEFAULT, Catalog, Texts, language_for
-from bot.models import Announcement
+from bot.models import Announcement, GuildSettings
 from bot.render.release import ping_content
 from bot.store import Store
 
@@ -82,8 +82,11 @@ class Announcer:
 
     async def texts(self, guild_id: int) -> Texts:
         """The language of what the bot posts in the server's channels."""
-        settings = await self.store.settings.get(guild_id)
-        return Texts(self.catalog, language_for(settings.language, None))
+        return self._texts(await self.store.settings.get(guild_id))
+
+    def _texts(self, settings: GuildSettings) -> Texts:
+        """The server's language (never a member's) and spoiler mode."""
+        return Texts(self.catalog, language_for(settings.language, None), settings.spoiler_mode)
 
     async def post(
         self,
@@ -124,7 +127,7 @@ class Announcer:
         ):
             return None
         settings = await self.store.settings.get(announcement.guild_id)
-        embed = render(Texts(self.catalog, language_for(settings.language, None)))
+        embed = render(self._texts(settings))
         try:
             await channel.get_partial_message(announcement.message_id).edit(embed=embed)
         except discord.HTTPException as exc:
@@ -159,7 +162,7 @@ class Announcer:
         allowed = discord.AllowedMentions(
             everyone=False, users=False, replied_user=False, roles=[role] if role else False
         )
-        embed = render(Texts(self.catalog, language_for(settings.language, None)))
+        embed = render(self._texts(settings))
         try:
             # discord.py sends a nonce with enforce_nonce: a second post with it returns the first.
             extra: dict[str, Any] = {} if nonce is None else {"nonce": nonce}

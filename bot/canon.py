@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.models import (
+    DEFAULT_OPTIONS,
     Canon,
     Certainty,
     CharacterFields,
@@ -22,7 +23,6 @@ from bot.models import (
 )
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-DEFAULT_OPTIONS = ("Agree", "Disagree", "Not sure")
 
 
 class CanonError(Exception):

@@ -171,10 +171,11 @@ class HalfbieBot(commands.Bot):
 
     async def texts(self, interaction: discord.Interaction) -> Texts:
         """The catalog in the language of this answer: the server's, or the member's client's."""
-        setting = "auto"
-        if interaction.guild_id is not None:
-            setting = (await self.store.settings.get(interaction.guild_id)).language
-        return Texts(self.catalog, language_for(setting, interaction.locale))
+        if interaction.guild_id is None:
+            return Texts(self.catalog, language_for("auto", interaction.locale))
+        settings = await self.store.settings.get(interaction.guild_id)
+        language = language_for(settings.language, interaction.locale)
+        return Texts(self.catalog, language, settings.spoiler_mode)
 
     @property
     def uptime(self) -> float:

@@ -172,6 +172,11 @@ class Release:
 # -- theories and polls -------------------------------------------------------
 
 
+# A poll's answers when its creator gives none; they tell nothing by themselves, so a
+# spoiler theory's buttons may show them.
+DEFAULT_OPTIONS = ("Agree", "Disagree", "Not sure")
+
+
 @dataclass(frozen=True, slots=True)
 class TheoryFields:
     title: str

@@ -154,7 +154,7 @@ def test_the_checks_find_what_they_look_for() -> None:
         "cogs.characters._cog imports cogs.theories._polls, private to cogs.theories"
     ]
     graph["bot.models"] = {*graph["bot.models"], "bot.render.characters"}
-    assert ["bot.models", "bot.render"] in circles(graph)
+    assert any({"bot.models", "bot.render"} <= set(circle) for circle in circles(graph))
     # and the real graph has the edges these rest on
     assert "bot.models" in import_graph()["bot.render.characters"]
     assert "cogs.theories._polls" in import_graph()["cogs.theories._cog"]

@@ -704,7 +704,7 @@ async def test_a_korean_server_gets_the_card_and_its_announcements_in_korean(
     assert card["title"] == "시즌 2 소식"
     assert {f["name"]: f["value"] for f in card["fields"]} == {
         "날짜": "2026년 10월 1일",
-        "확실성": "✅ 공식",
+        "확실성": "🎬 공식",
         "출처": "Netflix",
     }
     assert card["footer"]["text"] == "전체 현황은 /release · 알림 받기/끄기는 /subscribe"

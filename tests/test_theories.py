@@ -314,14 +314,16 @@ async def test_hostile_text_pings_nobody_and_stays_within_limits(
 async def test_theory_show_autocompletes_and_reposting_retires_the_old_message(
     bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild, member: FakeMember, creator: FakeMember
 ) -> None:
-    choices = await fake_discord.autocomplete(guild, member, "theory show", focused="theory", theory="immune")
-    assert [c["name"] for c in choices] == [
-        next(
-            f"#{t.id} {t.fields.title}"
-            for t in await bot.store.theories.list(guild.id)
-            if t.fields.key == "cheong-san-immune"
-        )
-    ]
+    # A spoiler theory is offered by its spoiler-free title (a choice's name cannot be
+    # hidden), and its spoiler is not searched: "immune" finds nothing, "about Cheong-san" does.
+    hidden = await fake_discord.autocomplete(guild, member, "theory show", focused="theory", theory="immune")
+    assert hidden == []
+    choices = await fake_discord.autocomplete(
+        guild, member, "theory show", focused="theory", theory="A theory about Cheong-san"
+    )
+    immune = next(t for t in await bot.store.theories.list(guild.id) if t.fields.key == "cheong-san-immune")
+    choices = [c for c in choices if c["value"] == str(immune.id)]
+    assert [c["name"] for c in choices] == [f"#{immune.id} {immune.fields.safe_title}"]
     theory_id = int(choices[0]["value"])
     # A member sees the poll privately (its buttons work there); nothing is posted.
     private = await fake_discord.slash(guild, member, "theory show", theory=choices[0]["value"])
@@ -339,7 +341,7 @@ async def test_theory_show_autocompletes_and_reposting_retires_the_old_message(
     assert again.message is not None
     old = first.message
     await until(lambda: old.components == [] and "posted again" in old.embeds[0]["description"], clock(bot))
-    assert old.embeds[0]["title"] == "Cheong-san is immune"  # the stub keeps its title
+    assert old.embeds[0]["title"] == "A theory about Cheong-san"  # the stub keeps its (safe) title
     # A member's /theory show moves nothing: it links to where the poll is.
     link = await fake_discord.slash(guild, member, "theory show", theory=choices[0]["value"])
     await link.response()

@@ -68,7 +68,7 @@ async def test_sigkill_in_a_burst_loses_no_answered_vote_and_the_tally_is_fixed_
     proc = await start(fake, db)
     try:
         choices = await fake.autocomplete(
-            guild, members[0], "theory show", focused="theory", theory="immune", timeout=10
+            guild, members[0], "theory show", focused="theory", theory="science professor", timeout=10
         )
         theory_id = int(choices[0]["value"])
         posted = await fake.slash(guild, guild.owner, "theory show", theory=str(theory_id))

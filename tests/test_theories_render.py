@@ -162,9 +162,9 @@ def test_cards_lines_and_choices_stay_within_limits(
     mine = render.mine_line(MemberVote(theory, 0, 0, 2.5), t)
     assert len(mine) <= render.LINE_MAX
     assert pings(mine) == set()
-    choice = render.choice(theory).to_dict()
+    choice = render.choice(theory, t).to_dict()
     assert limits.validate_autocomplete({"choices": [choice]}) == []
-    option_choices = [render.option_choice(theory, i).to_dict() for i in range(len(theory.fields.options))]
+    option_choices = [render.option_choice(theory, i, t).to_dict() for i in range(len(theory.fields.options))]
     assert limits.validate_autocomplete({"choices": option_choices}) == []
 
 

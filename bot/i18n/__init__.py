@@ -19,6 +19,8 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.models import SpoilerMode
+
 LANGUAGES = ("en", "ko")
 DEFAULT = "en"
 _NAME_LOCATIONS = {
@@ -79,13 +81,16 @@ def language_for(setting: str, locale: discord.Locale | str | None) -> str:
 
 
 class Texts:
-    """The catalog bound to one language: ``t("character.none", name=...)``."""
+    """How to speak to one reader: the catalog bound to one language
+    (``t("character.none", name=...)``), and the spoiler mode of the server the text is
+    for, which every rendering of a statement follows (``bot.render.facts``)."""
 
-    __slots__ = ("catalog", "language")
+    __slots__ = ("catalog", "language", "spoilers")
 
-    def __init__(self, catalog: Catalog, language: str) -> None:
+    def __init__(self, catalog: Catalog, language: str, spoilers: SpoilerMode = SpoilerMode.HIDDEN) -> None:
         self.catalog = catalog
         self.language = language
+        self.spoilers = spoilers
 
     def __call__(self, key: str, /, **values: object) -> str:
         return self.catalog.text(self.language, key, **values)

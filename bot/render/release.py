@@ -21,18 +21,12 @@ from discord import app_commands
 from bot.i18n import english
 from bot.limits import EMBED_FIELD_VALUE
 from bot.models import Certainty, ReminderKind, Stage
+from bot.render import facts
 from bot.render.text import clip, safe
 
 if TYPE_CHECKING:
     from bot.i18n import Texts
     from bot.models import LastChange, NewsItem, Release, Reminder, SourceRef
-
-CERTAINTY_EMOJI: dict[Certainty, str] = {
-    Certainty.OFFICIAL: "✅",
-    Certainty.REPORTED: "📰",
-    Certainty.SPECULATION: "🔮",
-    Certainty.FAN_THEORY: "💭",
-}
 
 STAGE_LOOK: dict[Stage, tuple[str, discord.Colour]] = {
     Stage.RUMOURED: ("💬", discord.Colour.light_grey()),
@@ -67,7 +61,7 @@ def stage_label(stage: Stage, t: Texts) -> str:
 
 
 def certainty_label(certainty: Certainty, t: Texts) -> str:
-    return f"{CERTAINTY_EMOJI[certainty]} {t(f'certainty.{certainty.value}')}"
+    return f"{facts.mark(certainty)} {t(f'certainty.{certainty.value}')}"
 
 
 def timestamp(at: int, style: str) -> str:
@@ -173,7 +167,8 @@ def timeline_line(item: NewsItem, t: Texts, *, today: str, premiere_at: int | No
     state = prediction_state(item, today, premiere_at)
     line = news_line(item, t, headline_max=HEADLINE_MAX, limit=TIMELINE_LINE_MAX, state=state)
     if item.fields.details:
-        line += "\n> " + safe(" ".join(item.fields.details.split()), 300)
+        details = " ".join(item.fields.details.split())
+        line += "\n> " + facts.shown(details, item.fields.spoiler, t.spoilers, t, 300)
     return line
 
 
@@ -259,7 +254,7 @@ def news_announcement(item: NewsItem, t: Texts) -> discord.Embed:
     f = item.fields
     description = f"**{safe(f.headline, HEADLINE_MAX)}**"
     if f.details:
-        description += "\n\n" + safe(f.details, DETAILS_MAX)
+        description += "\n\n" + facts.shown(f.details, f.spoiler, t.spoilers, t, DETAILS_MAX)
     embed = discord.Embed(
         title=t("release.news_title"),
         description=description,

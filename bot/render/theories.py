@@ -16,7 +16,8 @@ from discord import app_commands
 
 from bot.i18n import DEFAULT
 from bot.limits import BUTTON_LABEL, CHOICE_NAME, EMBED_DESCRIPTION, EMBED_TITLE, EMBED_TOTAL
-from bot.models import TheoryStatus
+from bot.models import DEFAULT_OPTIONS, SpoilerMode, TheoryStatus
+from bot.render import facts
 from bot.render.text import clip, points_text, safe
 
 if TYPE_CHECKING:
@@ -82,10 +83,55 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def option_text(theory: Theory, option: int, limit: int = OPTION_MAX) -> str:
+# -- spoilers: a theory's spoiler level covers its title, details and options ------------------
+
+
+def hides(theory: Theory, t: Texts) -> bool:
+    return facts.hides(theory.fields.spoiler, t.spoilers)
+
+
+def plain_title(theory: Theory, t: Texts) -> str:
+    """The title where Discord cannot hide text (an embed's title, a choice's name): its
+    spoiler-free form when the theory is a spoiler this server hides."""
+    if not hides(theory, t):
+        return theory.fields.title
+    return theory.fields.safe_title or t("theory.spoiler_title")
+
+
+def title_text(theory: Theory, t: Texts, limit: int) -> str:
+    """The title where a spoiler tag can hide it: the spoiler-free form, then the title
+    behind a tag (left out where the server leaves spoilers out)."""
+    if not hides(theory, t):
+        return safe(one_line(theory.fields.title), limit)
+    shown = safe(one_line(plain_title(theory, t)), limit // 2)
+    if t.spoilers is SpoilerMode.OMITTED:
+        return shown
+    return f"{shown} {facts.tagged(one_line(theory.fields.title), limit - len(shown) - 1)}"
+
+
+def _generic(label: str) -> bool:
+    """An answer that tells nothing by itself (Agree, Disagree, Not sure)."""
+    return label in DEFAULT_OPTIONS
+
+
+def option_text(theory: Theory, option: int, t: Texts, limit: int = OPTION_MAX) -> str:
     """An option's label on one line, made safe for markdown ("?" if the theory lacks it)."""
     options = theory.fields.options
-    return safe(one_line(options[option]), limit) if 0 <= option < len(options) else "?"
+    if not 0 <= option < len(options):
+        return "?"
+    label = one_line(options[option])
+    if _generic(label):
+        return safe(label, limit)
+    return facts.shown(label, theory.fields.spoiler, t.spoilers, t, limit)
+
+
+def option_label(theory: Theory, option: int, t: Texts) -> str:
+    """An option where nothing can be hidden (a button, a choice's name): its number
+    alone when it would give away a spoiler the server hides."""
+    label = one_line(theory.fields.options[option])
+    if hides(theory, t) and not _generic(label):
+        return f"{option + 1}"
+    return f"{option + 1}. {label}"
 
 
 def jump_url(guild_id: int, channel_id: int, message_id: int) -> str:
@@ -95,27 +141,31 @@ def jump_url(guild_id: int, channel_id: int, message_id: int) -> str:
 # -- the poll message ---------------------------------------------------------------------
 
 
-def shown_key(theory: Theory, tally: Tally, language: str = DEFAULT) -> str:
+def shown_key(theory: Theory, tally: Tally, t: Texts) -> str:
     """What the poll message shows, as a short key: equal keys, equal messages.
 
     A sealed open poll's key holds only the number of voters, so votes moving between
     options cause no edit; the store keeps the key of the last edit, and the start-up
     check re-edits only messages whose key differs from the database's state.  A
-    language other than English is part of the key (English keys are those from before
-    the bot spoke Korean), so a server that changes its language gets its poll messages
-    rewritten at the next start or vote.
+    language other than English and a spoiler mode other than hidden are part of the key
+    (keys without them are those from before), so a server that changes either gets its
+    poll messages rewritten.
     """
     if theory.hides_tally:
         key = f"v1|open|sealed|{tally.total}"
     else:
         counts = ",".join(str(n) for n in tally.counts)
         key = f"v1|{theory.status.value}|{theory.outcome}|{counts}"
-    return key if language == DEFAULT else f"{key}|{language}"
+    if t.language != DEFAULT:
+        key += f"|{t.language}"
+    if t.spoilers is not SpoilerMode.HIDDEN:
+        key += f"|{t.spoilers.value}"
+    return key
 
 
 def status_line(theory: Theory, t: Texts, now: float | None = None) -> str:
     if theory.status is TheoryStatus.RESOLVED and theory.outcome is not None:
-        return t("theory.status_resolved", option=option_text(theory, theory.outcome, 200))
+        return t("theory.status_resolved", option=option_text(theory, theory.outcome, t, 200))
     if theory.status is not TheoryStatus.OPEN:
         return t("theory.status_closed")
     closes_at = theory.fields.closes_at
@@ -126,26 +176,28 @@ def status_line(theory: Theory, t: Texts, now: float | None = None) -> str:
     return t("theory.status_open_closes", when=f"<t:{closes_at}:R> (<t:{closes_at}:f>)")
 
 
-def tally_lines(theory: Theory, tally: Tally) -> list[str]:
+def tally_lines(theory: Theory, tally: Tally, t: Texts) -> list[str]:
     """One block per option: label, then bar, percentage and count."""
     total = tally.total
     lines = []
     for index, count in enumerate(tally.counts):
         mark = " ✅" if theory.outcome == index else ""
-        lines.append(f"**{index + 1}.** {option_text(theory, index)}{mark}")
+        lines.append(f"**{index + 1}.** {option_text(theory, index, t)}{mark}")
         lines.append(f"`{bar(count, total)}` {percent(count, total)}% · {count}")
     return lines
 
 
 def poll_description(theory: Theory, tally: Tally, t: Texts, *, resolution: Resolution | None = None) -> str:
     parts: list[str] = []
+    if hides(theory, t) and t.spoilers is SpoilerMode.HIDDEN:  # the embed's title is the safe form
+        parts.append(facts.tagged(one_line(theory.fields.title), TITLE_MAX))
     if theory.fields.details:
-        parts.append(safe(theory.fields.details, DETAILS_MAX))
+        parts.append(facts.shown(theory.fields.details, theory.fields.spoiler, t.spoilers, t, DETAILS_MAX))
     if theory.hides_tally:
         key = "theory.sealed_one" if tally.total == 1 else "theory.sealed"
         parts.append(t(key, voters=tally.total))
     else:
-        parts.append("\n".join(tally_lines(theory, tally)))
+        parts.append("\n".join(tally_lines(theory, tally, t)))
     parts.append(clip(status_line(theory, t), STATUS_MAX))
     if resolution is not None:
         parts.append(clip(resolution_line(resolution, t), STATUS_MAX))
@@ -181,7 +233,7 @@ def footer(theory: Theory, tally: Tally, t: Texts) -> str:
 def poll_embed(theory: Theory, tally: Tally, t: Texts) -> discord.Embed:
     """The poll message's embed: title, details, the tally (or the sealed count), status."""
     embed = discord.Embed(
-        title=safe(theory.fields.title, TITLE_MAX),
+        title=safe(plain_title(theory, t), TITLE_MAX),
         description=poll_description(theory, tally, t),
         colour=STATUS_COLOUR[theory.status],
     )
@@ -213,12 +265,12 @@ def poll_buttons(theory: Theory, t: Texts) -> list[ButtonSpec]:
             custom_id=vote_id(theory.id, index),
             # Button labels show text as typed (no markdown, no mentions); the number keeps
             # a label that is all spaces or zero-width characters non-empty.
-            label=clip(f"{index + 1}. {label}", BUTTON_LABEL_MAX),
+            label=clip(option_label(theory, index, t), BUTTON_LABEL_MAX),
             option=index,
             row=index // BUTTONS_PER_ROW,
             style=discord.ButtonStyle.primary,
         )
-        for index, label in enumerate(theory.fields.options)
+        for index in range(len(theory.fields.options))
     ]
     specs.append(
         ButtonSpec(
@@ -236,7 +288,7 @@ def moved_embed(theory: Theory, url: str | None, t: Texts) -> discord.Embed:
     """What an earlier copy of a poll shows once the poll is posted again."""
     text = t("theory.moved", url=url) if url else t("theory.moved_no_link")
     return discord.Embed(
-        title=safe(theory.fields.title, TITLE_MAX),
+        title=safe(plain_title(theory, t), TITLE_MAX),
         description=text,
         colour=discord.Colour.light_grey(),
     )
@@ -258,7 +310,7 @@ def list_line(theory: Theory, tally: Tally, t: Texts) -> str:
     total = tally.total
     bits = [short_status(theory, t), votes_text(total, t)]
     if theory.status is TheoryStatus.RESOLVED and theory.outcome is not None:
-        bits.append(t("theory.list_came_true", option=option_text(theory, theory.outcome, 60)))
+        bits.append(t("theory.list_came_true", option=option_text(theory, theory.outcome, t, 60)))
     elif theory.hides_tally:
         bits.append(t("theory.list_sealed"))
     elif not total:
@@ -270,23 +322,23 @@ def list_line(theory: Theory, tally: Tally, t: Texts) -> str:
         bits.append(
             t(
                 "theory.list_leading",
-                option=option_text(theory, leading, 60),
+                option=option_text(theory, leading, t, 60),
                 percent=percent(tally.counts[leading], total),
             )
         )
-    title = safe(one_line(theory.fields.title), 150)
+    title = title_text(theory, t, 150)
     return clip(f"`#{theory.id}` {title}: {' · '.join(bits)}", LINE_MAX)
 
 
-def choice(theory: Theory) -> app_commands.Choice[str]:
+def choice(theory: Theory, t: Texts) -> app_commands.Choice[str]:
     """An autocomplete choice: the name is plain text (no markdown), the value the id."""
-    name = clip(one_line(f"#{theory.id} {theory.fields.title}"), CHOICE_NAME_MAX)
+    name = clip(one_line(f"#{theory.id} {plain_title(theory, t)}"), CHOICE_NAME_MAX)
     return app_commands.Choice(name=name or f"#{theory.id}", value=str(theory.id))
 
 
-def option_choice(theory: Theory, option: int) -> app_commands.Choice[str]:
-    label = one_line(theory.fields.options[option])
-    return app_commands.Choice(name=clip(f"{option + 1}. {label}", CHOICE_NAME_MAX), value=str(option + 1))
+def option_choice(theory: Theory, option: int, t: Texts) -> app_commands.Choice[str]:
+    label = option_label(theory, option, t)
+    return app_commands.Choice(name=clip(label, CHOICE_NAME_MAX), value=str(option + 1))
 
 
 def mine_line(vote: MemberVote, t: Texts) -> str:
@@ -303,8 +355,8 @@ def mine_line(vote: MemberVote, t: Texts) -> str:
         t(
             "theory.mine_line",
             id=theory.id,
-            title=safe(one_line(theory.fields.title), 120),
-            option=option_text(theory, vote.option, 80),
+            title=title_text(theory, t, 120),
+            option=option_text(theory, vote.option, t, 80),
             status=short_status(theory, t),
             score=score,
         ),
@@ -362,7 +414,7 @@ def result_card(
         url = jump_url(theory.guild_id, theory.channel_id, theory.message_id)
         description = clip(description, DESCRIPTION_MAX - 200) + "\n\n" + t("theory.card_jump", url=url)
     embed = discord.Embed(
-        title=clip(t(key, title=safe(theory.fields.title, TITLE_MAX)), TITLE_MAX),
+        title=clip(t(key, title=safe(plain_title(theory, t), TITLE_MAX)), TITLE_MAX),
         description=description,
         colour=STATUS_COLOUR[theory.status],
     )

@@ -21,7 +21,7 @@ from bot.choices import offer, parse
 from bot.client import HalfbieBot
 from bot.errors import BadInput, Refused
 from bot.i18n import Texts
-from bot.models import Announcement, Certainty, NewsFields, NewsItem, Release, SourceRef, Stage
+from bot.models import Announcement, Certainty, NewsFields, NewsItem, Release, SourceRef, Spoiler, Stage
 from bot.render.release import (
     STAGE_CHOICES,
     date_announcement,
@@ -86,6 +86,9 @@ def announced(outcome: Outcome, t: Texts) -> str:
     if note:
         return t("admin_release.announced_note", channel=channel, note=note)
     return t("admin_release.announced", channel=channel)
+
+
+SPOILER_OFFER = offer(Spoiler, "spoiler.{}")
 
 
 def _clean(text: str | None) -> str | None:
@@ -161,8 +164,9 @@ class NewsAdmin(AdminChecked):
         date="Day it happened: YYYY-MM-DD",
         link="Link to the source",
         details="Write longer details in a form",
+        spoiler="Spoiler level of the details (the headline is shown everywhere)",
     )
-    @app_commands.autocomplete(certainty=offer(Certainty, "certainty.{}"))
+    @app_commands.autocomplete(certainty=offer(Certainty, "certainty.{}"), spoiler=SPOILER_OFFER)
     async def add(
         self,
         interaction: discord.Interaction[HalfbieBot],
@@ -172,10 +176,12 @@ class NewsAdmin(AdminChecked):
         date: app_commands.Range[str, 1, 20] | None = None,
         link: app_commands.Range[str, 1, 300] | None = None,
         details: bool = False,
+        spoiler: str = Spoiler.NONE.value,
     ) -> None:
         now = self.bot.clock.now()
         t = await self.bot.texts(interaction)
         fields = _fields(headline, certainty, source, date, link, None, now=now, t=t)
+        level = parse(Spoiler, spoiler, t.catalog, "spoiler.{}")
 
         async def save(modal_interaction: discord.Interaction, text: str | None) -> None:
             guild_id = guild_id_of(interaction)
@@ -186,6 +192,7 @@ class NewsAdmin(AdminChecked):
                 reported_on=fields.reported_on,
                 source=fields.source,
                 details=_clean(text),
+                spoiler=level,
             )
             item = await self.bot.store.news.add(guild_id, modal_interaction.user.id, full)
             # Posting may wait on Discord's rate limits: answer within 3 s by deferring first.
@@ -205,18 +212,21 @@ class NewsAdmin(AdminChecked):
     @app_commands.describe(
         item="The news item",
         certainty="New certainty (else unchanged)",
+        spoiler="Spoiler level of the details (else unchanged)",
     )
-    @app_commands.autocomplete(certainty=offer(Certainty, "certainty.{}"))
+    @app_commands.autocomplete(certainty=offer(Certainty, "certainty.{}"), spoiler=SPOILER_OFFER)
     async def edit(
         self,
         interaction: discord.Interaction[HalfbieBot],
         item: app_commands.Range[str, 1, 100],
         certainty: str | None = None,
+        spoiler: str | None = None,
     ) -> None:
         guild_id = guild_id_of(interaction)
         t = await self.bot.texts(interaction)
         if certainty is not None:
             certainty = parse(Certainty, certainty, t.catalog, "certainty.{}").value
+        level = None if spoiler is None else parse(Spoiler, spoiler, t.catalog, "spoiler.{}")
         await self.bot.seeder.ensure(guild_id)
         current = await self._item(guild_id, item)
 
@@ -232,6 +242,16 @@ class NewsAdmin(AdminChecked):
                 t=t,
                 reported_on=current.fields.reported_on,
                 key=current.fields.key,
+            )
+            old = current.fields
+            # What the form does not show stays: a prediction's window, the spoiler level
+            # (unless given), and the article's words while the source is the same.
+            quote = old.source.quote if fields.source.name == old.source.name else None
+            fields = dataclasses.replace(
+                fields,
+                source=dataclasses.replace(fields.source, quote=quote),
+                window_end=old.window_end,
+                spoiler=level or old.spoiler,
             )
             saved = await self.bot.store.news.update(guild_id, modal_interaction.user.id, current.id, fields)
             if saved == current:

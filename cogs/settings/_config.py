@@ -51,6 +51,8 @@ class ConfigAdmin(AdminChecked):
         guild_id = guild_id_of(interaction)
         await self.bot.seeder.ensure(guild_id)
         await self.bot.store.settings.update(guild_id, interaction.user.id, **changes)
+        # What features posted may read differently now (language, spoiler mode).
+        self.bot.dispatch("settings_changed", guild_id)
         t = await self.bot.texts(interaction)  # after the save: a new language answers at once
         name = t(f"config.{setting}")
         if shown is None:

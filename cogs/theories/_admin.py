@@ -47,7 +47,7 @@ class TheoryAdmin(AdminChecked):
     async def close_autocomplete(
         self, interaction: discord.Interaction[HalfbieBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        return await self.polls.choices(interaction.guild_id, current, OPEN)
+        return await self.polls.choices(interaction, current, OPEN)
 
     @app_commands.command(
         name="resolve", description="Mark the option that came true and score the members who predicted it"
@@ -78,7 +78,7 @@ class TheoryAdmin(AdminChecked):
     async def resolve_theory_autocomplete(
         self, interaction: discord.Interaction[HalfbieBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        return await self.polls.choices(interaction.guild_id, current, RESOLVABLE)
+        return await self.polls.choices(interaction, current, RESOLVABLE)
 
     @resolve.autocomplete("outcome")
     async def resolve_outcome_autocomplete(
@@ -91,9 +91,9 @@ class TheoryAdmin(AdminChecked):
             theory = await self.polls.find(interaction.guild_id, chosen)
         except (NotFound, BadInput):
             return []
-        choices = [option_choice(theory, index) for index in outcomes(theory)]
+        t = await self.bot.texts(interaction)
+        choices = [option_choice(theory, index, t) for index in outcomes(theory)]
         if is_default(theory):
-            t = await self.bot.texts(interaction)
             for index, key in ((0, CONFIRMED), (1, DEBUNKED)):
                 label = t(f"admin_theory.choice_{key}", label=theory.fields.options[index])
                 choices[index] = app_commands.Choice(name=label[:100], value=str(index + 1))
@@ -131,4 +131,4 @@ class TheoryAdmin(AdminChecked):
     async def delete_autocomplete(
         self, interaction: discord.Interaction[HalfbieBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        return await self.polls.choices(interaction.guild_id, current)
+        return await self.polls.choices(interaction, current)

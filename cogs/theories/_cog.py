@@ -73,11 +73,18 @@ class TheoryPolls(commands.Cog, name=COG_NAME):
         for theory_id in theory_ids:
             self.polls.refresher.mark(guild_id, theory_id)
 
+    @commands.Cog.listener()
+    async def on_settings_changed(self, guild_id: int) -> None:
+        """A new language or spoiler mode: every poll message posted here is rewritten."""
+        for theory in await self.bot.store.theories.list(guild_id):
+            if theory.message_id is not None:
+                self.polls.refresher.mark(guild_id, theory.id)
+
     # -- members ----------------------------------------------------------------------------
 
     @theory.command(name="new", description="Start a fan-theory poll in this channel")
     @app_commands.describe(
-        title="The theory, e.g. Cheong-san is immune",
+        title="The theory, e.g. Byeong-chan returns in Season 2",
         details="More about it: where it comes from, what it would mean",
         options="2 to 10 options separated by | (default: Agree | Disagree | Not sure)",
         closes="When voting ends: a duration (3d, 12h, 1d 6h) or a UTC time (2026-12-24 18:00)",
@@ -146,7 +153,7 @@ class TheoryPolls(commands.Cog, name=COG_NAME):
     async def show_autocomplete(
         self, interaction: discord.Interaction[HalfbieBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        return await self.polls.choices(interaction.guild_id, current)
+        return await self.polls.choices(interaction, current)
 
     @theory.command(name="mine", description="Your votes on this server's theories (only you see them)")
     async def mine(self, interaction: discord.Interaction[HalfbieBot]) -> None:

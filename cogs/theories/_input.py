@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from bot.canon import DEFAULT_OPTIONS
 from bot.checks import check_length
 from bot.errors import BadInput, NotFound
 from bot.limits import BUTTON_LABEL
-from bot.models import Theory, TheoryStatus
+from bot.models import DEFAULT_OPTIONS, Theory, TheoryStatus
 
 OPTION_MAX = BUTTON_LABEL  # an option is a button's label (its number goes in front, clipped)
 OPTIONS_MIN, OPTIONS_MAX = 2, 10
@@ -133,8 +132,11 @@ def find_theory(theories: Sequence[Theory], text: str) -> Theory:
     raise NotFound("theory.theory_unknown", text=text[:80])
 
 
-def matching(theories: Sequence[Theory], current: str, limit: int = 25) -> list[Theory]:
-    """Theories for an autocomplete: by id when a number is typed, else by title."""
+def matching(
+    theories: Sequence[Theory], current: str, title: Callable[[Theory], str], limit: int = 25
+) -> list[Theory]:
+    """Theories for an autocomplete: by id when a number is typed, else by ``title`` (the
+    title as the list shows it: a spoiler is not searched where the server hides it)."""
     text = current.strip()
     wanted = theory_id_of(text)
     if wanted is not None:
@@ -142,7 +144,7 @@ def matching(theories: Sequence[Theory], current: str, limit: int = 25) -> list[
         if by_id:
             return by_id[:limit]
     folded = text.casefold()
-    return [t for t in theories if folded in t.fields.title.casefold()][:limit]
+    return [t for t in theories if folded in title(t).casefold()][:limit]
 
 
 def is_default(theory: Theory) -> bool:

@@ -27,7 +27,7 @@ from bot.errors import BadInput, Closed, NotFound, Refused
 from bot.i18n import Texts
 from bot.models import Job, Resolution, Theory, TheoryStatus
 from bot.render.text import safe
-from bot.render.theories import choice, jump_url, poll_embed, result_card, shown_key
+from bot.render.theories import choice, jump_url, plain_title, poll_embed, result_card, shown_key
 from bot.scheduler import RetryLater
 from bot.store import NoSuchRecord
 
@@ -89,12 +89,12 @@ class Polls:
         """Refresh every poll message that does not show its poll's state (a crash came
         between a vote's commit and the edit); return how many were stale."""
         stale = 0
-        languages: dict[int, str] = {}
+        texts: dict[int, Texts] = {}
         for state in await self.bot.store.theories.posted_polls():
             guild_id = state.theory.guild_id
-            if guild_id not in languages:
-                languages[guild_id] = (await self.bot.announcer.texts(guild_id)).language
-            if shown_key(state.theory, state.tally, languages[guild_id]) != state.shown:
+            if guild_id not in texts:
+                texts[guild_id] = await self.bot.announcer.texts(guild_id)
+            if shown_key(state.theory, state.tally, texts[guild_id]) != state.shown:
                 self.refresher.mark(state.theory.guild_id, state.theory.id)
                 stale += 1
         if stale:
@@ -248,7 +248,7 @@ class Polls:
             return
         await interaction.response.send_message(embed=embed, view=view)
         message = await interaction.original_response()
-        shown = shown_key(theory, state.tally, t.language)
+        shown = shown_key(theory, state.tally, t)
         previous = await self.bot.store.theories.post_message(
             guild_id, theory.id, message.channel.id, message.id, shown
         )
@@ -288,13 +288,19 @@ class Polls:
         return find_theory(theories, text)
 
     async def choices(
-        self, guild_id: int | None, current: str, statuses: frozenset[TheoryStatus] | None = None
+        self,
+        interaction: discord.Interaction[HalfbieBot],
+        current: str,
+        statuses: frozenset[TheoryStatus] | None = None,
     ) -> list[app_commands.Choice[str]]:
-        """Autocomplete for a theory option: up to 25, newest first."""
+        """Autocomplete for a theory option: up to 25, newest first, spoiler-free where
+        the server hides spoilers (a choice's name cannot be hidden)."""
+        guild_id = interaction.guild_id
         if guild_id is None:
             return []
         await self.bot.seeder.ensure(guild_id)
         theories = await self.bot.store.theories.list(guild_id)
         if statuses is not None:
-            theories = [t for t in theories if t.status in statuses]
-        return [choice(theory) for theory in matching(theories, current)]
+            theories = [th for th in theories if th.status in statuses]
+        t = await self.bot.texts(interaction)
+        return [choice(theory, t) for theory in matching(theories, current, lambda th: plain_title(th, t))]

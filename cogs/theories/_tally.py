@@ -135,7 +135,7 @@ class TallyRefresher:
             await self._edit(guild_id, channel_id, message_id, embed=moved_embed(theory, url, t), view=None)
         if theory.channel_id is None or theory.message_id is None:
             return
-        shown = shown_key(theory, state.tally, t.language)
+        shown = shown_key(theory, state.tally, t)
         if shown == state.shown:
             return  # the message already shows exactly this
         edited = await self._edit(
