@@ -85,8 +85,11 @@ class Announcer:
         return self._texts(await self.store.settings.get(guild_id))
 
     def _texts(self, settings: GuildSettings) -> Texts:
-        """The server's language (never a member's) and spoiler mode."""
-        return Texts(self.catalog, language_for(settings.language, None), settings.spoiler_mode)
+        """The server's language (never a member's: on "auto", the server's preferred
+        locale, which Community servers set) and its spoiler mode."""
+        guild = self._guild(settings.guild_id)
+        locale = guild.preferred_locale if guild is not None else None
+        return Texts(self.catalog, language_for(settings.language, locale), settings.spoiler_mode)
 
     async def post(
         self,

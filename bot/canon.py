@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.models import (
     DEFAULT_OPTIONS,
+    DEFAULT_OPTIONS_KO,
     Canon,
     Certainty,
     CharacterFields,
@@ -50,7 +52,8 @@ def _source(raw: Any, article: SourceRef, where: str) -> SourceRef:
             raise CanonError(f"{where}: a statement from outside the article names its source, not a quote")
     elif not quote:
         raise CanonError(f"{where}: say which words of the article this rests on (quote)")
-    return SourceRef(name=name, certainty=certainty, url=url or None, quote=quote)
+    name_ko = raw.get("name_ko") or (article.name_ko if name == article.name else None)
+    return SourceRef(name=name, certainty=certainty, url=url or None, quote=quote, name_ko=name_ko)
 
 
 def _spoiler(raw: Mapping[str, Any], where: str) -> Spoiler:
@@ -70,6 +73,24 @@ def _statement(raw: Any, article: SourceRef, where: str) -> Statement:
         spoiler=_spoiler(raw, where),
         ko=_text(raw, "ko", where),
     )
+
+
+T = TypeVar("T")
+
+
+def _korean_names(value: T, names: Mapping[str, str]) -> T:
+    """``value`` with every source the canon names in Korean (``[source_names_ko]``) given
+    its Korean name, through records, statements and tuples of them."""
+    if isinstance(value, SourceRef):
+        if value.name_ko is None and value.name in names:
+            return dataclasses.replace(value, name_ko=names[value.name])
+        return value
+    if isinstance(value, tuple):
+        return tuple(_korean_names(item, names) for item in value)  # type: ignore[return-value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: _korean_names(getattr(value, f.name), names) for f in dataclasses.fields(value)}
+        return dataclasses.replace(value, **changes)
+    return value
 
 
 def _statements(raw: Any, article: SourceRef, where: str) -> tuple[Statement, ...]:
@@ -134,9 +155,10 @@ def _characters(raw: list[dict[str, Any]], article: SourceRef) -> tuple[Characte
                 hangul_source=names["hangul"].source if names["hangul"] else None,
                 actor=names["actor"].text if names["actor"] else None,
                 actor_source=names["actor"].source if names["actor"] else None,
+                actor_ko=names["actor"].ko if names["actor"] else None,
                 fate_s1=_statements(item.get("fate_s1", []), article, f"{where}, fate_s1"),
                 season2=_statements(item.get("season2", []), article, f"{where}, season2"),
-                aliases=tuple(item.get("aliases", ())),
+                aliases=(*item.get("aliases", ()), *item.get("aliases_ko", ())),
                 notes=_text(item, "notes", where),
             )
         )
@@ -154,6 +176,8 @@ def _news(raw: list[dict[str, Any]], article: SourceRef) -> tuple[NewsFields, ..
             source=_source(item.get("source"), article, where),
             window_end=_day(item, "window_end", where),
             spoiler=_spoiler(item, where),
+            headline_ko=_text(item, "headline_ko", where),
+            details_ko=_text(item, "details_ko", where),
         )
         for i, item in enumerate(raw)
         for where in [f"timeline.toml, news {item.get('key', i)!r}"]
@@ -167,6 +191,9 @@ def _theories(raw: list[dict[str, Any]], article: SourceRef) -> tuple[TheoryFiel
         options = tuple(item.get("options", DEFAULT_OPTIONS))
         if not 2 <= len(options) <= 10:
             raise CanonError(f"{where}: a theory needs 2 to 10 options")
+        options_ko = tuple(item.get("options_ko", DEFAULT_OPTIONS_KO if "options" not in item else ()))
+        if options_ko and len(options_ko) != len(options):
+            raise CanonError(f"{where}: options_ko needs one Korean label per option")
         spoiler = _spoiler(item, where)
         safe_title = _text(item, "safe_title", where)
         if spoiler is not Spoiler.NONE and safe_title is None:
@@ -180,6 +207,10 @@ def _theories(raw: list[dict[str, Any]], article: SourceRef) -> tuple[TheoryFiel
                 source=_source(item.get("source"), article, where),
                 spoiler=spoiler,
                 safe_title=safe_title,
+                title_ko=_text(item, "title_ko", where),
+                details_ko=_text(item, "details_ko", where),
+                safe_title_ko=_text(item, "safe_title_ko", where),
+                options_ko=options_ko or None,
             )
         )
     return tuple(out)
@@ -200,10 +231,13 @@ def load_canon(data_dir: Path = DATA_DIR) -> Canon:
         name=art.get("name", "the article"),
         certainty=Certainty(art.get("certainty", "reported")),
         url=art.get("url") or None,
+        name_ko=art.get("name_ko") or None,
     )
+    names_ko = {str(k): str(v) for k, v in meta.get("source_names_ko", {}).items()}
     characters = _characters(_read(data_dir / "characters.toml").get("character", []), article)
     news = _news(_read(data_dir / "timeline.toml").get("news", []), article)
     theories = _theories(_read(data_dir / "theories.toml").get("theory", []), article)
+    characters, news, theories = _korean_names((characters, news, theories), names_ko)
     _unique([c.key for c in characters], "characters.toml")
     _unique([n.key for n in news], "timeline.toml")
     _unique([t.key for t in theories], "theories.toml")
@@ -226,4 +260,5 @@ def load_canon(data_dir: Path = DATA_DIR) -> Canon:
         theories=theories,
         windows=windows,
         premise=str(meta.get("premise", "")),
+        premise_ko=str(meta.get("premise_ko", "")),
     )

@@ -73,6 +73,7 @@ class SourceRef:
     certainty: Certainty
     url: str | None = None
     quote: str | None = None  # the article's own words the statement rests on, when it has them
+    name_ko: str | None = None  # the source's name as Korean readers know it (넷플릭스)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,7 @@ class CharacterFields:
     hangul_source: SourceRef | None = None  # where the Hangul name comes from
     actor: str | None = None
     actor_source: SourceRef | None = None  # where it says who plays them
+    actor_ko: str | None = None  # the actor's name in Hangul (윤찬영): shown to Korean readers, searched
     fate_s1: tuple[Statement, ...] = ()  # what Season 1 did to them
     season2: tuple[Statement, ...] = ()  # what is known or said about Season 2
     aliases: tuple[str, ...] = ()  # other names people use ("Cheongsan")
@@ -134,6 +136,12 @@ class Character:
         f = self.fields
         return [f.name, f.key, *([f.hangul] if f.hangul else []), *f.aliases]
 
+    @property
+    def actor_names(self) -> list[str]:
+        """Who plays them, as people type it (a lookup by actor ranks below one by name)."""
+        f = self.fields
+        return [n for n in (f.actor, f.actor_ko) if n]
+
 
 # -- release news -------------------------------------------------------------
 
@@ -148,6 +156,8 @@ class NewsFields:
     key: str | None = None  # seed key for canon items, None for admins' items
     window_end: str | None = None  # a dated prediction's last possible day (ISO), else None
     spoiler: Spoiler = Spoiler.NONE
+    headline_ko: str | None = None  # the same news in Korean, when written
+    details_ko: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,9 +182,10 @@ class Release:
 # -- theories and polls -------------------------------------------------------
 
 
-# A poll's answers when its creator gives none; they tell nothing by themselves, so a
-# spoiler theory's buttons may show them.
+# A poll's answers when its creator gives none, in English and Korean; they tell nothing
+# by themselves, so a spoiler theory's buttons may show them.
 DEFAULT_OPTIONS = ("Agree", "Disagree", "Not sure")
+DEFAULT_OPTIONS_KO = ("맞아요", "아니에요", "모르겠어요")
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +201,11 @@ class TheoryFields:
     # What is shown where Discord cannot hide text (an embed's title, a choice's name,
     # a button) when the theory is a spoiler; a neutral title from the catalog if None.
     safe_title: str | None = None
+    # The same theory in Korean, when written (options_ko: one per option, or none).
+    title_ko: str | None = None
+    details_ko: str | None = None
+    safe_title_ko: str | None = None
+    options_ko: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +350,7 @@ class Canon:
     # a server seeded after that does not get the poll.
     windows: Mapping[str, str] = dataclasses.field(default_factory=dict)
     premise: str = ""  # what the show is, in the article's words
+    premise_ko: str = ""  # the same, translated
 
     def current(self, today: str) -> Canon:
         """The canon as a server seeded ``today`` gets it: without polls whose window passed."""

@@ -188,9 +188,7 @@ class NameIndex(Generic[T]):
 
 def character_index(characters: Iterable[Character]) -> NameIndex[Character]:
     """An index of characters by name, key, Hangul, aliases and (ranked just below) actor."""
-    return NameIndex.build(
-        (c, c.fields.name, c.search_names, [c.fields.actor] if c.fields.actor else []) for c in characters
-    )
+    return NameIndex.build((c, c.fields.name, c.search_names, c.actor_names) for c in characters)
 
 
 class CharacterIndexes:

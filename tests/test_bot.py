@@ -80,7 +80,7 @@ async def test_starts_syncs_seeds_and_answers_about(
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert bot.version in embed["title"]
     assert fields["Servers"] == "1"
-    assert fields["Where the facts come from"].count("2022-07-19") == 1  # dated once
+    assert fields["Where the facts come from"].count("19 July 2022") == 1  # dated once, as readers write it
 
 
 async def test_restart_neither_resyncs_nor_reseeds(

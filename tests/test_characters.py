@@ -426,7 +426,7 @@ def test_any_text_renders_within_limits_and_pings_nobody(
     )
     assert pings == set()
     assert len(render.list_line(character, mode, t)) <= 200
-    choice = render.choice(character)
+    choice = render.choice(character, t)
     assert validate_autocomplete({"choices": [{"name": choice.name, "value": choice.value}]}) == []
 
 

@@ -608,7 +608,13 @@ async def test_clearing_the_date_is_undone_from_the_audit_trail(
     entry = (await bot.store.audit.list(guild.id, "release.premiere", limit=1))[0]
     assert json.loads(entry.old or "{}") == {
         "premiere_at": premiere,
-        "premiere_source": {"name": "Netflix", "certainty": "official", "url": None, "quote": None},
+        "premiere_source": {
+            "name": "Netflix",
+            "certainty": "official",
+            "url": None,
+            "quote": None,
+            "name_ko": None,
+        },
     }
 
     assert cleared.message is not None

@@ -193,7 +193,7 @@ def _surfaces(character: Character, theory: Theory, news: NewsItem, t: Texts) ->
     dumped: dict[str, Any] = {
         "card": cards.card(character, t.spoilers, t).to_dict(),
         "list line": cards.list_line(character, t.spoilers, t),
-        "character choice": cards.choice(character).name,
+        "character choice": cards.choice(character, t).name,
         "poll": polls.poll_embed(theory, tally, t).to_dict(),
         "buttons": [b.label for b in polls.poll_buttons(theory, t)],
         "theory line": polls.list_line(theory, tally, t),

@@ -317,7 +317,9 @@ async def test_seed_many_of_a_thousand_servers_runs_as_many_statements_as_of_ten
         assert (store.writer.stats.batches - batches, store.writer.stats.jobs - jobs) == (1, 1)
     await store.writer.submit(untrace)
     assert counts[0] == counts[1], statements
-    assert counts[0] <= 15  # BEGIN, a statement per table, the update, COMMIT
+    # BEGIN, a statement per table, one per table refreshing servers seeded from an older
+    # canon, the update, COMMIT
+    assert counts[0] <= 20
     assert len(await store.characters.list(1010)) == len(canon.characters)
 
 

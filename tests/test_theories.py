@@ -672,7 +672,7 @@ async def test_a_korean_server_gets_its_poll_card_and_vote_answers_in_korean(
     # Closing: the admin's answer and the result card in the announcement channel.
     closed = await fake_discord.slash(guild, admin, "admin theory close", theory=str(old_id))
     await closed.response()
-    assert "**Old** 투표를 마감했습니다" in (closed.content or "")
+    assert "**Old (영어만)** 투표를 마감했습니다" in (closed.content or "")
     card = await fake_discord.wait_for_message(news)
-    assert card.embeds[0]["title"] == "투표 마감: Old"
+    assert card.embeds[0]["title"] == "투표 마감: Old (영어만)"
     assert "🔒 마감: 최종 결과" in card.embeds[0]["description"]

@@ -71,17 +71,34 @@ def _named(text: str, source: SourceRef | None, limit: int) -> str:
     return safe(text, limit - len(tail)) + tail
 
 
+def display_name(character: Character, t: Texts) -> str:
+    """The name a reader knows first: the Hangul name for a Korean reader."""
+    f = character.fields
+    return f.hangul if t.language == "ko" and f.hangul else f.name
+
+
+def actor_name(character: Character, t: Texts) -> str | None:
+    """Who plays them, Hangul first for a Korean reader (윤찬영 (Yoon Chan-young))."""
+    f = character.fields
+    if f.actor is None:
+        return None
+    return f"{f.actor_ko} ({f.actor})" if t.language == "ko" and f.actor_ko else f.actor
+
+
 def card(character: Character, mode: SpoilerMode, t: Texts, *, admin: bool = False) -> discord.Embed:
     """A character's card: each statement with its own certainty mark and through the one
     spoiler rule, the legend and the sources once in the footer.  ``admin`` adds the
     editors' notes, which are for the people who keep the card, not for fans."""
     f = character.fields
     title = safe(f.name, TITLE_MAX)
-    if f.hangul:
+    if f.hangul and t.language == "ko":  # Hangul first, the romanisation after
+        title = clip(f"{_named(f.hangul, f.hangul_source, 60)} ({safe(f.name, 200)})", TITLE_MAX)
+    elif f.hangul:
         title = clip(f"{safe(f.name, 200)} ({_named(f.hangul, f.hangul_source, 60)})", TITLE_MAX)
     description = facts.line(f.role, mode, t, ROLE_MAX)
     embed = discord.Embed(title=title, description=description, colour=colour(character, mode))
-    actor = _named(f.actor, f.actor_source, SHORT_FIELD_MAX) if f.actor else t("card.actor_unknown")
+    actor = actor_name(character, t)
+    actor = _named(actor, f.actor_source, SHORT_FIELD_MAX) if actor else t("card.actor_unknown")
     embed.add_field(name=t("card.actor"), value=actor)
     status = f"{status_text(character, mode, t)} {facts.mark(f.status_source.certainty)}"
     embed.add_field(name=t("card.status"), value=status)
@@ -101,13 +118,15 @@ def card(character: Character, mode: SpoilerMode, t: Texts, *, admin: bool = Fal
 
 
 def list_line(character: Character, mode: SpoilerMode, t: Texts) -> str:
-    f = character.fields
-    actor = f" · {safe(f.actor, 40)}" if f.actor else ""
+    actor = actor_name(character, t)
+    shown = f" · {safe(actor, 60)}" if actor else ""
     # Each part has its own budget, so the line is never cut inside a spoiler tag.
-    return f"**{safe(f.name, 80)}**{actor} · {status_text(character, mode, t)}"
+    return f"**{safe(display_name(character, t), 80)}**{shown} · {status_text(character, mode, t)}"
 
 
-def choice(character: Character) -> app_commands.Choice[str]:
+def choice(character: Character, t: Texts) -> app_commands.Choice[str]:
+    """An autocomplete choice in the member's language (이청산 (윤찬영) for a Korean)."""
     f = character.fields
-    name = f.name if not f.actor else f"{f.name} ({f.actor})"
-    return app_commands.Choice(name=clip(name.strip() or f.key, 100), value=f.key[:100])
+    name, actor = display_name(character, t), (f.actor_ko if t.language == "ko" else None) or f.actor
+    label = name if not actor else f"{name} ({actor})"
+    return app_commands.Choice(name=clip(label.strip() or f.key, 100), value=f.key[:100])

@@ -9,6 +9,7 @@ the statement's spoiler-free form instead and never calls :func:`shown` on the r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -50,12 +51,35 @@ def shown(text: str, spoiler: Spoiler, mode: SpoilerMode, t: Texts, limit: int) 
     return tagged(text, limit)
 
 
-def text_of(statement: Statement, t: Texts) -> str:
-    """The statement in the reader's language: its Korean text for a Korean reader when
-    it has one; otherwise the English, which a Korean reader sees marked as such."""
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def localized(english: str, korean: str | None, t: Texts) -> str:
+    """A text in the reader's language: the Korean one for a Korean reader when there is
+    one.  Otherwise the one there is, marked when it is in the other language: English
+    a Korean reads gets "(영어만)", Korean an English reader gets "(Korean only)".  (What
+    members and admins type goes in the first field whatever its language, so the mark
+    follows the letters, not the field.)"""
     if t.language == "ko":
-        return statement.ko or f"{statement.text} {t('card.english_only')}"
-    return statement.text
+        if korean:
+            return korean
+        if _LATIN.search(english) and not _HANGUL.search(english):
+            return f"{english} {t('card.english_only')}"
+        return english
+    if _HANGUL.search(english) and not _LATIN.search(english):
+        return f"{english} {t('card.korean_only')}"
+    return english
+
+
+def text_of(statement: Statement, t: Texts) -> str:
+    """The statement in the reader's language (see :func:`localized`)."""
+    return localized(statement.text, statement.ko, t)
+
+
+def source_name(source: SourceRef, t: Texts) -> str:
+    """A source's name as the reader knows it (넷플릭스 for a Korean reader)."""
+    return (source.name_ko or source.name) if t.language == "ko" else source.name
 
 
 def mark(certainty: Certainty) -> str:
@@ -98,6 +122,6 @@ def sources(refs: Iterable[SourceRef], t: Texts) -> str:
     """Each source named once, in the order first used."""
     names: list[str] = []
     for ref in refs:
-        if ref.name not in names:
-            names.append(ref.name)
+        if source_name(ref, t) not in names:
+            names.append(source_name(ref, t))
     return t("card.sources", names="; ".join(names))

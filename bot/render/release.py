@@ -80,13 +80,13 @@ def link(url: str | None) -> str | None:
     return escaped if len(escaped) <= URL_MAX else None
 
 
-def source_text(item: NewsItem, limit: int = SOURCE_MAX, *, linked: bool = True) -> str:
+def source_text(item: NewsItem, t: Texts, limit: int = SOURCE_MAX, *, linked: bool = True) -> str:
     """The source's name, linked when it has an address."""
-    return source_ref_text(item.fields.source, limit, linked=linked)
+    return source_ref_text(item.fields.source, t, limit, linked=linked)
 
 
-def source_ref_text(source: SourceRef, limit: int = SOURCE_MAX, *, linked: bool = True) -> str:
-    name = safe(source.name, limit).replace("[", "(").replace("]", ")")
+def source_ref_text(source: SourceRef, t: Texts, limit: int = SOURCE_MAX, *, linked: bool = True) -> str:
+    name = safe(facts.source_name(source, t), limit).replace("[", "(").replace("]", ")")
     url = link(source.url) if linked else None
     return f"[{name}]({url})" if url else name
 
@@ -135,6 +135,16 @@ def news_day(item: NewsItem) -> str:
     return item.fields.happened_on or item.fields.reported_on
 
 
+def headline(item: NewsItem, t: Texts) -> str:
+    """The headline in the reader's language (a headline is spoiler-free by rule)."""
+    return facts.localized(item.fields.headline, item.fields.headline_ko, t)
+
+
+def details(item: NewsItem, t: Texts) -> str | None:
+    f = item.fields
+    return facts.localized(f.details, f.details_ko, t) if f.details else None
+
+
 def news_date(item: NewsItem, t: Texts) -> str:
     f = item.fields
     if f.happened_on:
@@ -158,23 +168,23 @@ def news_line(
     f = item.fields
     certainty = certainty_label(f.source.certainty, t)
     became = f"*{t(f'release.{state}')}* · " if state else ""
-    start = f"**{news_date(item, t)}** · {safe(f.headline, headline_max)} · {certainty} · {became}"
-    line = start + source_text(item, 80)
-    return line if len(line) <= limit else clip(start + source_text(item, 80, linked=False), limit)
+    start = f"**{news_date(item, t)}** · {safe(headline(item, t), headline_max)} · {certainty} · {became}"
+    line = start + source_text(item, t, 80)
+    return line if len(line) <= limit else clip(start + source_text(item, t, 80, linked=False), limit)
 
 
 def timeline_line(item: NewsItem, t: Texts, *, today: str, premiere_at: int | None) -> str:
     state = prediction_state(item, today, premiere_at)
     line = news_line(item, t, headline_max=HEADLINE_MAX, limit=TIMELINE_LINE_MAX, state=state)
-    if item.fields.details:
-        details = " ".join(item.fields.details.split())
-        line += "\n> " + facts.shown(details, item.fields.spoiler, t.spoilers, t, 300)
+    said = details(item, t)
+    if said:
+        line += "\n> " + facts.shown(" ".join(said.split()), item.fields.spoiler, t.spoilers, t, 300)
     return line
 
 
 def news_choice(item: NewsItem, t: Texts) -> app_commands.Choice[str]:
     """An autocomplete choice: ``#id · date · headline`` (raw text: choices never render)."""
-    name = f"#{item.id} · {news_date(item, t)} · {' '.join(item.fields.headline.split())}"
+    name = f"#{item.id} · {news_date(item, t)} · {' '.join(headline(item, t).split())}"
     return app_commands.Choice(name=clip(name, 100), value=str(item.id))
 
 
@@ -213,8 +223,8 @@ def release_card(
         stage += "\n" + t(
             "release.official",
             date=news_date(official, t),
-            headline=safe(official.fields.headline, HEADLINE_MAX),
-            source=f"{certainty_label(Certainty.OFFICIAL, t)} · {source_text(official)}",
+            headline=safe(headline(official, t), HEADLINE_MAX),
+            source=f"{certainty_label(Certainty.OFFICIAL, t)} · {source_text(official, t)}",
         )
     embed.add_field(name=t("release.stage"), value=clip(stage, FIELD_MAX), inline=False)
 
@@ -252,9 +262,10 @@ def ping_content(role_id: int | None) -> str | None:
 
 def news_announcement(item: NewsItem, t: Texts) -> discord.Embed:
     f = item.fields
-    description = f"**{safe(f.headline, HEADLINE_MAX)}**"
-    if f.details:
-        description += "\n\n" + facts.shown(f.details, f.spoiler, t.spoilers, t, DETAILS_MAX)
+    description = f"**{safe(headline(item, t), HEADLINE_MAX)}**"
+    said = details(item, t)
+    if said:
+        description += "\n\n" + facts.shown(said, f.spoiler, t.spoilers, t, DETAILS_MAX)
     embed = discord.Embed(
         title=t("release.news_title"),
         description=description,
@@ -262,7 +273,7 @@ def news_announcement(item: NewsItem, t: Texts) -> discord.Embed:
     )
     embed.add_field(name=t("release.news_date"), value=news_date(item, t))
     embed.add_field(name=t("release.news_certainty"), value=certainty_label(f.source.certainty, t))
-    embed.add_field(name=t("release.news_source"), value=source_text(item))
+    embed.add_field(name=t("release.news_source"), value=source_text(item, t))
     embed.set_footer(text=t("release.announce_footer"))
     return embed
 
@@ -283,7 +294,7 @@ def date_source(release: Release, t: Texts) -> str:
     source = release.premiere_source
     if source is None:
         return certainty_label(Certainty.OFFICIAL, t)
-    return f"{certainty_label(source.certainty, t)} · {source_ref_text(source)}"
+    return f"{certainty_label(source.certainty, t)} · {source_ref_text(source, t)}"
 
 
 def date_announcement(release: Release, old_premiere: int | None, t: Texts) -> discord.Embed:

@@ -16,7 +16,7 @@ from discord import app_commands
 
 from bot.i18n import DEFAULT
 from bot.limits import BUTTON_LABEL, CHOICE_NAME, EMBED_DESCRIPTION, EMBED_TITLE, EMBED_TOTAL
-from bot.models import DEFAULT_OPTIONS, SpoilerMode, TheoryStatus
+from bot.models import DEFAULT_OPTIONS, DEFAULT_OPTIONS_KO, SpoilerMode, TheoryStatus
 from bot.render import facts
 from bot.render.text import clip, points_text, safe
 
@@ -90,28 +90,50 @@ def hides(theory: Theory, t: Texts) -> bool:
     return facts.hides(theory.fields.spoiler, t.spoilers)
 
 
+def title(theory: Theory, t: Texts) -> str:
+    """The title in the reader's language."""
+    return facts.localized(theory.fields.title, theory.fields.title_ko, t)
+
+
+def details(theory: Theory, t: Texts) -> str | None:
+    f = theory.fields
+    return facts.localized(f.details, f.details_ko, t) if f.details else None
+
+
+def label(theory: Theory, option: int, t: Texts) -> str:
+    """An option's label in the reader's language (never marked: labels are short, and
+    members type them in whatever language they speak)."""
+    korean = theory.fields.options_ko
+    if t.language == "ko" and korean:
+        return korean[option]
+    return theory.fields.options[option]
+
+
 def plain_title(theory: Theory, t: Texts) -> str:
     """The title where Discord cannot hide text (an embed's title, a choice's name): its
     spoiler-free form when the theory is a spoiler this server hides."""
+    f = theory.fields
     if not hides(theory, t):
-        return theory.fields.title
-    return theory.fields.safe_title or t("theory.spoiler_title")
+        return title(theory, t)
+    if f.safe_title:
+        return facts.localized(f.safe_title, f.safe_title_ko, t)
+    return t("theory.spoiler_title")
 
 
 def title_text(theory: Theory, t: Texts, limit: int) -> str:
     """The title where a spoiler tag can hide it: the spoiler-free form, then the title
     behind a tag (left out where the server leaves spoilers out)."""
     if not hides(theory, t):
-        return safe(one_line(theory.fields.title), limit)
+        return safe(one_line(title(theory, t)), limit)
     shown = safe(one_line(plain_title(theory, t)), limit // 2)
     if t.spoilers is SpoilerMode.OMITTED:
         return shown
-    return f"{shown} {facts.tagged(one_line(theory.fields.title), limit - len(shown) - 1)}"
+    return f"{shown} {facts.tagged(one_line(title(theory, t)), limit - len(shown) - 1)}"
 
 
-def _generic(label: str) -> bool:
+def _generic(text: str) -> bool:
     """An answer that tells nothing by itself (Agree, Disagree, Not sure)."""
-    return label in DEFAULT_OPTIONS
+    return text in DEFAULT_OPTIONS or text in DEFAULT_OPTIONS_KO
 
 
 def option_text(theory: Theory, option: int, t: Texts, limit: int = OPTION_MAX) -> str:
@@ -119,19 +141,19 @@ def option_text(theory: Theory, option: int, t: Texts, limit: int = OPTION_MAX) 
     options = theory.fields.options
     if not 0 <= option < len(options):
         return "?"
-    label = one_line(options[option])
-    if _generic(label):
-        return safe(label, limit)
-    return facts.shown(label, theory.fields.spoiler, t.spoilers, t, limit)
+    shown = one_line(label(theory, option, t))
+    if _generic(shown):
+        return safe(shown, limit)
+    return facts.shown(shown, theory.fields.spoiler, t.spoilers, t, limit)
 
 
 def option_label(theory: Theory, option: int, t: Texts) -> str:
     """An option where nothing can be hidden (a button, a choice's name): its number
     alone when it would give away a spoiler the server hides."""
-    label = one_line(theory.fields.options[option])
-    if hides(theory, t) and not _generic(label):
+    shown = one_line(label(theory, option, t))
+    if hides(theory, t) and not _generic(shown):
         return f"{option + 1}"
-    return f"{option + 1}. {label}"
+    return f"{option + 1}. {shown}"
 
 
 def jump_url(guild_id: int, channel_id: int, message_id: int) -> str:
@@ -190,9 +212,10 @@ def tally_lines(theory: Theory, tally: Tally, t: Texts) -> list[str]:
 def poll_description(theory: Theory, tally: Tally, t: Texts, *, resolution: Resolution | None = None) -> str:
     parts: list[str] = []
     if hides(theory, t) and t.spoilers is SpoilerMode.HIDDEN:  # the embed's title is the safe form
-        parts.append(facts.tagged(one_line(theory.fields.title), TITLE_MAX))
-    if theory.fields.details:
-        parts.append(facts.shown(theory.fields.details, theory.fields.spoiler, t.spoilers, t, DETAILS_MAX))
+        parts.append(facts.tagged(one_line(title(theory, t)), TITLE_MAX))
+    said = details(theory, t)
+    if said:
+        parts.append(facts.shown(said, theory.fields.spoiler, t.spoilers, t, DETAILS_MAX))
     if theory.hides_tally:
         key = "theory.sealed_one" if tally.total == 1 else "theory.sealed"
         parts.append(t(key, voters=tally.total))
@@ -222,7 +245,7 @@ def footer(theory: Theory, tally: Tally, t: Texts) -> str:
         t(
             "theory.footer",
             id=theory.id,
-            source=source.name,  # footers show no markdown and ping nobody
+            source=facts.source_name(source, t),  # footers show no markdown and ping nobody
             certainty=t(f"certainty.{source.certainty.value}"),
             votes=votes_text(tally.total, t),
         ),

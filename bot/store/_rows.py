@@ -98,6 +98,7 @@ def source_from_row(row: sqlite3.Row, prefix: str = "source") -> SourceRef:
         certainty=Certainty(row[f"{prefix}_certainty"]),
         url=row[f"{prefix}_url"],
         quote=row[f"{prefix}_quote"],
+        name_ko=row[f"{prefix}_name_ko"],
     )
 
 
@@ -107,6 +108,7 @@ def source_params(source: SourceRef, prefix: str = "source") -> dict[str, Any]:
         f"{prefix}_url": source.url,
         f"{prefix}_certainty": Certainty(source.certainty).value,
         f"{prefix}_quote": source.quote,
+        f"{prefix}_name_ko": source.name_ko,
     }
 
 
@@ -132,7 +134,7 @@ def _statement(data: Mapping[str, Any]) -> Statement:
 
 # role, fate_s1 and season2 are JSON: a statement, and lists of statements.
 CHARACTER_COLUMNS = (
-    "guild_id, key, name, hangul, hangul_source, actor, actor_source, role, status, "
+    "guild_id, key, name, hangul, hangul_source, actor, actor_source, actor_ko, role, status, "
     "status_source, fate_s1, season2, aliases, notes, updated_at, updated_by, removed_at"
 )
 
@@ -176,8 +178,8 @@ def character_params(fields: CharacterFields) -> dict[str, Any]:
 
 NEWS_COLUMNS = (
     "id, guild_id, seed_key, headline, happened_on, reported_on, details, "
-    "source_name, source_url, source_certainty, source_quote, window_end, spoiler, "
-    "created_at, created_by"
+    "source_name, source_url, source_certainty, source_quote, source_name_ko, window_end, spoiler, "
+    "headline_ko, details_ko, created_at, created_by"
 )
 
 
@@ -199,35 +201,38 @@ def news_params(fields: NewsFields) -> dict[str, Any]:
 
 THEORY_COLUMNS = (
     "t.id, t.guild_id, t.seed_key, t.title, t.details, t.source_name, t.source_url, "
-    "t.source_certainty, t.source_quote, t.spoiler, t.safe_title, t.sealed, t.closes_at, "
+    "t.source_certainty, t.source_quote, t.source_name_ko, t.spoiler, t.safe_title, t.title_ko, "
+    "t.details_ko, t.safe_title_ko, t.sealed, t.closes_at, "
     "t.status, t.outcome, t.created_at, t.created_by, t.channel_id, t.message_id"
 )
 
 # A theory with its options in one statement (one consistent read): a row per option.
 THEORY_SELECT = (
-    f"SELECT {THEORY_COLUMNS}, o.position, o.label "
+    f"SELECT {THEORY_COLUMNS}, o.position, o.label, o.label_ko "
     "FROM theories AS t JOIN theory_options AS o ON o.theory_id = t.id"
 )
 
 
 def theories_from_rows(rows: list[sqlite3.Row]) -> list[Theory]:
     """Fold rows of :data:`THEORY_SELECT` (ordered by theory, then position) into theories."""
-    labels: dict[int, list[str]] = {}
+    labels: dict[int, list[tuple[str, str | None]]] = {}
     firsts: dict[int, sqlite3.Row] = {}
     for row in rows:
         theory_id = row["id"]
         if theory_id not in firsts:
             firsts[theory_id] = row
             labels[theory_id] = []
-        labels[theory_id].append(row["label"])
-    return [_theory(row, tuple(labels[theory_id])) for theory_id, row in firsts.items()]
+        labels[theory_id].append((row["label"], row["label_ko"]))
+    return [_theory(row, labels[theory_id]) for theory_id, row in firsts.items()]
 
 
-def _theory(row: sqlite3.Row, options: tuple[str, ...]) -> Theory:
+def _theory(row: sqlite3.Row, options: list[tuple[str, str | None]]) -> Theory:
+    korean = tuple(ko or "" for _, ko in options)
     fields = from_row(
         TheoryFields,
         row,
-        options=options,
+        options=tuple(label for label, _ in options),
+        options_ko=korean if all(korean) else None,
         source=source_from_row(row),
         sealed=bool(row["sealed"]),
         key=row["seed_key"],
@@ -241,15 +246,27 @@ def theory_params(fields: TheoryFields) -> dict[str, Any]:
     sealed = int(fields.sealed)
     spoiler = Spoiler(fields.spoiler).value
     params = params_of(
-        fields, key=OMIT, source=OMIT, options=OMIT, seed_key=fields.key, sealed=sealed, spoiler=spoiler
+        fields,
+        key=OMIT,
+        source=OMIT,
+        options=OMIT,
+        options_ko=OMIT,
+        seed_key=fields.key,
+        sealed=sealed,
+        spoiler=spoiler,
     )
     return {**params, **source_params(fields.source)}
 
 
 def check_options(fields: TheoryFields) -> None:
-    """A poll has 2 to 10 options, none of them empty (the schema checks it too)."""
+    """A poll has 2 to 10 options, none of them empty (the schema checks it too), and
+    Korean labels for all of them or none."""
     if not 2 <= len(fields.options) <= MAX_OPTIONS or not all(fields.options):
         raise ValueError(f"a theory needs 2 to {MAX_OPTIONS} non-empty options")
+    if fields.options_ko is not None and (
+        len(fields.options_ko) != len(fields.options) or not all(fields.options_ko)
+    ):
+        raise ValueError("a theory's Korean options are one non-empty label per option")
 
 
 MAX_OPTIONS = 10

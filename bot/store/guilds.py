@@ -68,9 +68,11 @@ class _SeedPlan:
         self.theories = _Values([theory_params(f) for f in canon.theories])
         self.options = _Values(
             [
-                {"seed_key": theory.key, "position": position, "label": label}
+                {"seed_key": theory.key, "position": position, "label": label, "label_ko": ko}
                 for theory in canon.theories
-                for position, label in enumerate(theory.options)
+                for position, (label, ko) in enumerate(
+                    zip(theory.options, theory.options_ko or (None,) * len(theory.options), strict=True)
+                )
             ]
         )
         biggest = max(len(v.params) for v in (self.characters, self.news, self.theories, self.options))
@@ -117,8 +119,9 @@ class _SeedPlan:
             # an existing poll never gets an option the canon added to it later.
             out.append(
                 (
-                    "INSERT INTO theory_options (theory_id, position, label) "
-                    f"SELECT t.id, v.column3, v.column4 FROM theories AS t CROSS JOIN {self.options.sql} "
+                    "INSERT INTO theory_options (theory_id, position, label, label_ko) "
+                    f"SELECT t.id, v.column3, v.column4, v.column5 FROM theories AS t "
+                    f"CROSS JOIN {self.options.sql} "
                     "WHERE t.id > ? AND v.column2 = t.seed_key "
                     "ON CONFLICT (theory_id, position) DO NOTHING",
                     [*self.options.params, last_theory_id],
@@ -152,6 +155,17 @@ class _SeedPlan:
         if self.theories:
             columns = [c for c in self.theories.columns if c not in {"seed_key", "sealed", "closes_at"}]
             refresh("theories", self.theories, "seed_key", columns, "theories.created_by IS NULL")
+            # An option's Korean label, where its English label is still the canon's.
+            out.append(
+                (
+                    f"UPDATE theory_options SET label_ko = v.column5 FROM {self.options.sql}, "
+                    "theories AS t, guilds AS g WHERE theory_options.theory_id = t.id "
+                    f"AND t.guild_id = g.guild_id AND {behind} AND g.canon_version > 0 "
+                    "AND t.created_by IS NULL AND t.seed_key = v.column2 "
+                    "AND theory_options.position = v.column3 AND theory_options.label = v.column4",
+                    [*self.options.params, *where],
+                )
+            )
         out.append(
             (
                 "INSERT INTO release (guild_id, stage, updated_at) "

@@ -42,8 +42,11 @@ _WRITTEN = (
     "source_url",
     "source_certainty",
     "source_quote",
+    "source_name_ko",
     "window_end",
     "spoiler",
+    "headline_ko",
+    "details_ko",
 )
 _INSERT = (
     f"INSERT INTO news (guild_id, {', '.join(_WRITTEN)}, created_at, created_by) "

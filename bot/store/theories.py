@@ -49,8 +49,12 @@ _WRITTEN = (
     "source_url",
     "source_certainty",
     "source_quote",
+    "source_name_ko",
     "spoiler",
     "safe_title",
+    "title_ko",
+    "details_ko",
+    "safe_title_ko",
     "sealed",
     "closes_at",
 )
@@ -59,7 +63,7 @@ _INSERT = (
     f"VALUES (:guild_id, {', '.join(':' + n for n in _WRITTEN)}, 'open', :created_at, "
     ":created_by) ON CONFLICT (guild_id, seed_key) DO NOTHING"
 )
-_INSERT_OPTIONS = "INSERT INTO theory_options (theory_id, position, label) VALUES (?, ?, ?)"
+_INSERT_OPTIONS = "INSERT INTO theory_options (theory_id, position, label, label_ko) VALUES (?, ?, ?, ?)"
 
 # A poll takes votes while it is open, not removed, and before its closing time (even
 # if the scheduler has not closed it yet).
@@ -128,9 +132,11 @@ def _tallies(rows: Iterable[Any], theories: Iterable[Theory]) -> dict[int, Tally
     return {theory_id: Tally(theory_id, tuple(n)) for theory_id, n in counts.items()}
 
 
-async def _insert_options(conn: aiosqlite.Connection, theory_id: int, options: Iterable[str]) -> None:
+async def _insert_options(conn: aiosqlite.Connection, theory_id: int, fields: TheoryFields) -> None:
+    korean = fields.options_ko or (None,) * len(fields.options)
     await conn.executemany(
-        _INSERT_OPTIONS, [(theory_id, position, label) for position, label in enumerate(options)]
+        _INSERT_OPTIONS,
+        [(theory_id, i, label, ko) for i, (label, ko) in enumerate(zip(fields.options, korean, strict=True))],
     )
 
 
@@ -214,7 +220,7 @@ class TheoryQueries:
             )
             if theory_id is None:
                 raise AlreadyExists("theory", str(fields.key))
-            await _insert_options(conn, theory_id, fields.options)
+            await _insert_options(conn, theory_id, fields)
             if fields.closes_at is not None:
                 await schedule_in(conn, close_job(guild_id, theory_id, fields.closes_at))
             await record(conn, Author(guild_id, actor_id, now), "theory.create", theory_id, new=plain(fields))

@@ -445,7 +445,8 @@ class CharacterAdmin(AdminChecked):
         if interaction.guild_id is None:
             return []
         characters = await self.bot.store.characters.list(interaction.guild_id)
-        return [choice(c) for c in self.bot.indexes.of(characters).search(current, limit=25)]
+        t = await self.bot.texts(interaction)
+        return [choice(c, t) for c in self.bot.indexes.of(characters).search(current, limit=25)]
 
     @restore.autocomplete("character")
     async def removed_autocomplete(
@@ -454,4 +455,5 @@ class CharacterAdmin(AdminChecked):
         if interaction.guild_id is None:
             return []
         removed = await self.bot.store.characters.list_removed(interaction.guild_id)
-        return [choice(c) for c in self.bot.indexes.of(removed).search(current, limit=25)]
+        t = await self.bot.texts(interaction)
+        return [choice(c, t) for c in self.bot.indexes.of(removed).search(current, limit=25)]

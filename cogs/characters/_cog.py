@@ -14,7 +14,15 @@ from bot.client import HalfbieBot
 from bot.errors import BadInput, NotFound
 from bot.i18n import Texts
 from bot.models import Character, SpoilerMode, Status
-from bot.render.characters import SPOILER_STATUSES, STATUS_CHOICES, card, choice, list_line, status_label
+from bot.render.characters import (
+    SPOILER_STATUSES,
+    STATUS_CHOICES,
+    card,
+    choice,
+    display_name,
+    list_line,
+    status_label,
+)
 from bot.render.text import clip, safe
 from bot.ui.base import OwnedView
 from bot.ui.paginator import Paginator, line_pages
@@ -33,7 +41,7 @@ class PickCharacter(OwnedView):
         self.pick.placeholder = t("character.pick")  # type: ignore[assignment]
         self.pick.options = [  # type: ignore[assignment]
             discord.SelectOption(
-                label=clip(c.fields.name, 100) or c.fields.key[:100], value=c.fields.key[:100]
+                label=clip(display_name(c, t), 100) or c.fields.key[:100], value=c.fields.key[:100]
             )
             for c in choices
         ]
@@ -101,7 +109,8 @@ class CharacterCards(commands.Cog):
         if interaction.guild_id is None:
             return []
         characters = await self._characters(interaction.guild_id)
-        return [choice(c) for c in self.bot.indexes.of(characters).search(current, limit=25)]
+        t = await self.bot.texts(interaction)
+        return [choice(c, t) for c in self.bot.indexes.of(characters).search(current, limit=25)]
 
     @app_commands.command(name="characters", description="Every character in this server, page by page")
     @app_commands.describe(status="Only characters with this status")

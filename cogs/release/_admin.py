@@ -25,6 +25,7 @@ from bot.models import Announcement, Certainty, NewsFields, NewsItem, Release, S
 from bot.render.release import (
     STAGE_CHOICES,
     date_announcement,
+    headline,
     news_announcement,
     news_choice,
     news_line,
@@ -274,7 +275,7 @@ class NewsAdmin(AdminChecked):
         target = await self._item(guild_id, item)
         removed = await self.bot.store.news.remove(guild_id, interaction.user.id, target.id)
         t = await self.bot.texts(interaction)
-        answer = t("admin_release.removed", id=removed.id, headline=safe(removed.fields.headline, 200))
+        answer = t("admin_release.removed", id=removed.id, headline=safe(headline(removed, t), 200))
         if await self.bot.store.news.count(guild_id) == 0:
             answer += " " + t("admin_release.removed_last")
 

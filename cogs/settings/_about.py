@@ -15,6 +15,8 @@ from bot.client import HalfbieBot
 from bot.errors import Refused
 from bot.i18n import Texts
 from bot.limits import EMBED_FIELD_VALUE
+from bot.render import facts
+from bot.render.release import day_text
 from bot.render.text import clip, duration
 
 ADMIN = "admin"  # the section of every /admin command, last
@@ -114,9 +116,11 @@ class About(commands.Cog):
             value=f"{latency * 1000:.0f} ms" if math.isfinite(latency) else t("about.latency_unknown"),
         )
         embed.add_field(name=t("about.servers"), value=str(len(bot.guilds)))
+        article = facts.source_name(bot.canon.article, t)
         if bot.canon.premise:
-            show = t("about.show_value", premise=bot.canon.premise, article=bot.canon.article.name)
+            premise = facts.localized(bot.canon.premise, bot.canon.premise_ko or None, t)
+            show = t("about.show_value", premise=premise, article=article)
             embed.add_field(name=t("about.show"), value=clip(show, EMBED_FIELD_VALUE), inline=False)
-        canon = t("about.canon_value", article=bot.canon.article.name, date=bot.canon.article_date)
+        canon = t("about.canon_value", article=article, date=day_text(bot.canon.article_date, t))
         embed.add_field(name=t("about.canon"), value=clip(canon, 1024), inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)

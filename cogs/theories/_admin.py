@@ -13,8 +13,14 @@ from bot.checks import AdminChecked, guild_id_of, require_admin
 from bot.client import HalfbieBot
 from bot.errors import BadInput, NotFound
 from bot.models import TheoryStatus
-from bot.render.text import safe
-from bot.render.theories import option_choice, resolution_line, votes_text
+from bot.render.theories import (
+    option_choice,
+    option_label,
+    option_text,
+    resolution_line,
+    title_text,
+    votes_text,
+)
 from bot.ui.confirm import Confirm
 
 from ._input import CONFIRMED, DEBUNKED, is_default, outcomes, parse_outcome
@@ -40,7 +46,7 @@ class TheoryAdmin(AdminChecked):
         closed = await self.polls.close(guild_id, interaction.user.id, found.id)
         t = await self.bot.texts(interaction)
         await interaction.response.send_message(
-            t("admin_theory.closed", title=safe(closed.fields.title, 200)), ephemeral=True
+            t("admin_theory.closed", title=title_text(closed, t, 200)), ephemeral=True
         )
 
     @close.autocomplete("theory")
@@ -61,17 +67,17 @@ class TheoryAdmin(AdminChecked):
         found = await self.polls.find(guild_id, theory)
         option = parse_outcome(found, outcome)
         resolution = await self.polls.resolve(guild_id, interaction.user.id, found.id, option)
-        options = resolution.theory.fields.options
+        resolved = resolution.theory
         t = await self.bot.texts(interaction)
         text = t(
             "admin_theory.resolved",
-            title=safe(found.fields.title, 200),
-            option=safe(options[option], 100),
+            title=title_text(found, t, 200),
+            option=option_text(resolved, option, t, 100),
             scores=resolution_line(resolution, t),
         )
         previous = resolution.previous_outcome
-        if previous is not None and previous != option and 0 <= previous < len(options):
-            text += t("admin_theory.corrected", previous=safe(options[previous], 100))
+        if previous is not None and previous != option and 0 <= previous < len(resolved.fields.options):
+            text += t("admin_theory.corrected", previous=option_text(resolved, previous, t, 100))
         await interaction.response.send_message(text, ephemeral=True)
 
     @resolve.autocomplete("theory")
@@ -95,7 +101,7 @@ class TheoryAdmin(AdminChecked):
         choices = [option_choice(theory, index, t) for index in outcomes(theory)]
         if is_default(theory):
             for index, key in ((0, CONFIRMED), (1, DEBUNKED)):
-                label = t(f"admin_theory.choice_{key}", label=theory.fields.options[index])
+                label = t(f"admin_theory.choice_{key}", label=option_label(theory, index, t))
                 choices[index] = app_commands.Choice(name=label[:100], value=str(index + 1))
         folded = current.strip().casefold()
         return [c for c in choices if folded in c.name.casefold() or folded == c.value][:25]
@@ -108,8 +114,8 @@ class TheoryAdmin(AdminChecked):
         guild_id = guild_id_of(interaction)
         found = await self.polls.find(guild_id, theory)
         votes = (await self.bot.store.theories.tally(guild_id, found.id)).total
-        title = safe(found.fields.title, 200)
         t = await self.bot.texts(interaction)
+        title = title_text(found, t, 200)
 
         async def confirmed(click: discord.Interaction[HalfbieBot]) -> None:
             await require_admin(click)  # permissions may have changed in the meantime

@@ -16,7 +16,15 @@ from discord.ext import commands
 from bot.checks import guild_id_of, poll_creator_only
 from bot.client import HalfbieBot
 from bot.i18n import english
-from bot.models import Certainty, JobKind, SourceRef, TheoryFields, TheoryStatus
+from bot.models import (
+    DEFAULT_OPTIONS,
+    DEFAULT_OPTIONS_KO,
+    Certainty,
+    JobKind,
+    SourceRef,
+    TheoryFields,
+    TheoryStatus,
+)
 from bot.render.text import points_text
 from bot.render.theories import leaderboard_embed, list_line, mine_line, votes_text
 from bot.ui.paginator import Paginator, line_pages
@@ -104,9 +112,12 @@ class TheoryPolls(commands.Cog, name=COG_NAME):
         # The source is stored with the theory and shown on its poll message: the
         # server's language, like the message.
         proposed = (await self.bot.announcer.texts(guild_id))("theory.new_source")
+        answers = parse_options(options)
         fields = TheoryFields(
             title=parse_title(title),
-            options=parse_options(options),
+            options=answers,
+            # The default answers exist in both languages; typed ones are as typed.
+            options_ko=DEFAULT_OPTIONS_KO if answers == DEFAULT_OPTIONS else None,
             source=SourceRef(proposed, Certainty.FAN_THEORY),
             details=parse_details(details),
             sealed=sealed,
@@ -182,7 +193,8 @@ class TheoryPolls(commands.Cog, name=COG_NAME):
         store = self.bot.store.theories
         entries = await store.leaderboard(guild_id, 10)
         own = await store.rank_of(guild_id, interaction.user.id)
-        t = await self.bot.texts(interaction)
+        # Posted for everyone: the server's language; for the member alone: theirs.
+        t = await (self.bot.announcer.texts(guild_id) if public else self.bot.texts(interaction))
         await interaction.response.send_message(
             embed=leaderboard_embed(entries, own, t, who=interaction.user.display_name if public else None),
             ephemeral=not public,

@@ -230,11 +230,12 @@ class Polls:
         if state is None:
             raise NotFound("theory.poll_deleted")
         theory = state.theory
-        t = await self.bot.announcer.texts(guild_id)
+        # What is posted speaks the server's language; a private copy, the member's.
+        t = await (self.bot.announcer.texts(guild_id) if public else self.bot.texts(interaction))
         embed = poll_embed(theory, state.tally, t)
         view = poll_view(theory, t)
         if not public:
-            said = await self.bot.texts(interaction)
+            said = t
             where = (
                 said("theory.show_where", url=jump_url(guild_id, theory.channel_id, theory.message_id))
                 if theory.channel_id is not None and theory.message_id is not None
