@@ -18,7 +18,7 @@ from discord import app_commands
 from bot.checks import AdminChecked, check_length, guild_id_of, require_admin
 from bot.choices import offer, parse
 from bot.client import HalfbieBot
-from bot.errors import BadInput, NotFound, answer_error
+from bot.errors import BadInput, NotFound, Term, answer_error
 from bot.i18n import Texts, english
 from bot.limits import MODAL_TITLE, TEXT_INPUT_LABEL
 from bot.models import (
@@ -34,6 +34,7 @@ from bot.models import (
 from bot.render.characters import STATUS_CHOICES, card, choice
 from bot.render.text import clip, safe
 from bot.search import normalize
+from bot.ui.forms import Field, TextsForm
 
 NAME_MAX, TEXT_MAX, SHORT_MAX = 100, 4000, 200
 CLEAR = "-"  # typed as an option value: clear that field
@@ -105,6 +106,26 @@ def restate(
             )
         )
     return tuple(out)
+
+
+def korean_lines(statements: tuple[Statement, ...]) -> str | None:
+    """The Korean twins as the form shows them, a line each; None when there are none."""
+    if not any(s.ko for s in statements):
+        return None
+    return "\n".join(s.ko or "" for s in statements)
+
+
+def with_korean(statements: tuple[Statement, ...], typed: str | None, part: str) -> tuple[Statement, ...]:
+    """Each statement with the Korean line of the same place; an empty form clears them."""
+    if typed is None:
+        return tuple(dataclasses.replace(s, ko=None) for s in statements)
+    check_length(typed, TEXT_MAX, "fields.season2" if part == "season2" else "fields.fate")
+    lines = [line.strip() for line in typed.splitlines() if line.strip()]
+    if len(lines) != len(statements):
+        raise BadInput(
+            "admin_character.ko_lines", part=Term(f"admin_character.part_{part}"), count=len(statements)
+        )
+    return tuple(dataclasses.replace(s, ko=ko) for s, ko in zip(statements, lines, strict=True))
 
 
 def status_of(value: str, t: Texts) -> Status:
@@ -299,6 +320,7 @@ class CharacterAdmin(AdminChecked):
         source="Source of new or changed lines",
         certainty="How sure that source is",
         source_url="Link to that source",
+        korean="Edit the Korean texts instead",
     )
     @app_commands.autocomplete(certainty=CERTAINTY_OFFER)
     async def edit(
@@ -310,10 +332,14 @@ class CharacterAdmin(AdminChecked):
         source: str | None = None,
         certainty: str | None = None,
         source_url: str | None = None,
+        korean: bool = False,
     ) -> None:
         guild_id = guild_id_of(interaction)
         t = await self.bot.texts(interaction)
         current = (await self._get(guild_id, character)).fields
+        if korean:
+            await self._edit_korean(interaction, current, t)
+            return
         given: SourceRef | None = None
         if source is not None or certainty is not None or source_url is not None:
             base = current.role.source
@@ -350,6 +376,33 @@ class CharacterAdmin(AdminChecked):
 
         modal = CharacterModal(t("admin_character.modal_edit"), current, save, t)
         await interaction.response.send_modal(modal)
+
+    async def _edit_korean(
+        self, interaction: discord.Interaction[HalfbieBot], current: CharacterFields, t: Texts
+    ) -> None:
+        """The Korean twin of each statement of a card, in a form of its own: a line per
+        line of the English, in the same order (an empty field clears them)."""
+        guild_id = guild_id_of(interaction)
+        fields = [
+            Field("role", t("admin_character.role_ko"), current.role.ko, TEXT_MAX),
+            Field("fate_s1", t("admin_character.fate_ko"), korean_lines(current.fate_s1), TEXT_MAX),
+            Field("season2", t("admin_character.season2_ko"), korean_lines(current.season2), TEXT_MAX),
+        ]
+
+        async def save(
+            modal_interaction: discord.Interaction[HalfbieBot], values: dict[str, str | None]
+        ) -> None:
+            await require_admin(modal_interaction)  # permissions may have changed meanwhile
+            updated = dataclasses.replace(
+                current,
+                role=dataclasses.replace(current.role, ko=checked(values["role"], "fields.role", TEXT_MAX)),
+                fate_s1=with_korean(current.fate_s1, values["fate_s1"], "fate_s1"),
+                season2=with_korean(current.season2, values["season2"], "season2"),
+            )
+            saved = await self.bot.store.characters.update(guild_id, modal_interaction.user.id, updated)
+            await self._show(modal_interaction, "admin_character.updated", saved)
+
+        await interaction.response.send_modal(TextsForm(t("admin_character.form_korean_title"), fields, save))
 
     @app_commands.command(name="fact", description="Source and spoiler level of one line")
     @app_commands.describe(

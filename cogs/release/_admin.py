@@ -36,6 +36,7 @@ from bot.render.release import (
 from bot.render.text import clip, safe
 from bot.store import ChangedSince
 from bot.ui.confirm import Confirm
+from bot.ui.forms import Field, TextsForm
 
 from ._dates import (
     Premiere,
@@ -214,6 +215,7 @@ class NewsAdmin(AdminChecked):
         item="The news item",
         certainty="New certainty (else unchanged)",
         spoiler="Spoiler level of the details (else unchanged)",
+        korean="Edit the Korean texts instead",
     )
     @app_commands.autocomplete(certainty=offer(Certainty, "certainty.{}"), spoiler=SPOILER_OFFER)
     async def edit(
@@ -222,9 +224,13 @@ class NewsAdmin(AdminChecked):
         item: app_commands.Range[str, 1, 100],
         certainty: str | None = None,
         spoiler: str | None = None,
+        korean: bool = False,
     ) -> None:
         guild_id = guild_id_of(interaction)
         t = await self.bot.texts(interaction)
+        if korean:
+            await self._edit_korean(interaction, item, t)
+            return
         if certainty is not None:
             certainty = parse(Certainty, certainty, t.catalog, "certainty.{}").value
         level = None if spoiler is None else parse(Spoiler, spoiler, t.catalog, "spoiler.{}")
@@ -264,6 +270,38 @@ class NewsAdmin(AdminChecked):
 
         title = t("admin_release.edit_title", id=current.id)
         await interaction.response.send_modal(NewsModal(title, current.fields, save, t))
+
+    async def _edit_korean(self, interaction: discord.Interaction[HalfbieBot], item: str, t: Texts) -> None:
+        """The Korean headline and details of a news item, in a form of their own."""
+        guild_id = guild_id_of(interaction)
+        await self.bot.seeder.ensure(guild_id)
+        current = await self._item(guild_id, item)
+        fields = [
+            Field(
+                "headline_ko",
+                t("admin_release.form_headline_ko"),
+                current.fields.headline_ko,
+                HEADLINE_MAX,
+                long=False,
+            ),
+            Field("details_ko", t("admin_release.form_details_ko"), current.fields.details_ko, DETAILS_MAX),
+        ]
+
+        async def save(
+            modal_interaction: discord.Interaction[HalfbieBot], values: dict[str, str | None]
+        ) -> None:
+            await require_admin(modal_interaction)  # permissions may have changed meanwhile
+            check_length(values["headline_ko"], HEADLINE_MAX, "fields.headline")
+            check_length(values["details_ko"], DETAILS_MAX, "fields.details")
+            korean = dataclasses.replace(
+                current.fields, headline_ko=values["headline_ko"], details_ko=values["details_ko"]
+            )
+            saved = await self.bot.store.news.update(guild_id, modal_interaction.user.id, current.id, korean)
+            answer = t("admin_release.edited", id=saved.id, line=news_line(saved, t))
+            await reply(modal_interaction, answer + " " + t("admin_release.no_announcement"))
+
+        title = t("admin_release.form_korean_title", id=current.id)
+        await interaction.response.send_modal(TextsForm(title, fields, save))
 
     @app_commands.command(name="remove", description="Remove release news")
     @app_commands.describe(item="The news item")
