@@ -3,6 +3,7 @@ announcer and the features under ``cogs/``."""
 
 from __future__ import annotations
 
+import json
 import logging
 import pkgutil
 from typing import Any, Literal
@@ -133,16 +134,20 @@ class HalfbieBot(commands.Bot):
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
         target = f"guild:{guild.id}" if guild else "global"
-        key = f"commands.hash.{target}"
+        key, ids_key = f"commands.hash.{target}", f"commands.ids.{target}"
         digest = await self.tree.payload_hash(guild)
         if not force and await self.store.meta.get(key) == digest:
             log.info("Commands unchanged since the last sync (%s); not syncing", target)
+            self.tree.learn(json.loads(await self.store.meta.get(ids_key) or "{}"))
             return False
         try:
             synced = await self.tree.sync(guild=guild)
         except discord.HTTPException as exc:
             log.error("Could not sync commands to %s: %s", target, exc)
             return False
+        # The ids make commands clickable in the bot's texts; kept for the next start.
+        self.tree.learn({command.name: command.id for command in synced})
+        await self.store.meta.set(ids_key, json.dumps(self.tree.ids))
         await self.store.meta.set(key, digest)
         log.info("Synced %d commands to %s", len(synced), target)
         return True

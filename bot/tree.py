@@ -22,16 +22,47 @@ class HalfbieTree(app_commands.CommandTree["HalfbieBot"]):
         super().__init__(client, **options)
         self.admin = AdminGroup()
         self.add_command(self.admin)
+        self.ids: dict[str, int] = {}  # a top-level command's name -> its id, once known
+        self._paths: frozenset[str] | None = None
+
+    @property
+    def paths(self) -> frozenset[str]:
+        """Every command's and group's full name (``admin character restore``)."""
+        if self._paths is None:
+            self._paths = frozenset(command.qualified_name for command in self.walk_commands())
+        return self._paths
+
+    def add_command(self, *args: Any, **kwargs: Any) -> None:
+        self._paths = None
+        super().add_command(*args, **kwargs)
+
+    def remove_command(self, *args: Any, **kwargs: Any) -> Any:
+        self._paths = None
+        return super().remove_command(*args, **kwargs)
+
+    def learn(self, ids: dict[str, int]) -> None:
+        """The ids Discord gave the commands (at a sync, or kept from the last one)."""
+        self.ids = dict(ids)
+        self._paths = None
+
+    def mention(self, path: str) -> str | None:
+        """A clickable mention of a command (``admin character restore`` →
+        ``</admin character restore:123>``), which Discord shows in the reader's language;
+        None while its id is unknown."""
+        command_id = self.ids.get(path.split(" ", 1)[0])
+        return None if command_id is None else f"</{path}:{command_id}>"
 
     def attach(self, *commands: app_commands.Command[Any, ..., Any] | app_commands.Group) -> None:
         """Put a feature's admin subcommands under ``/admin`` (its ``cog_load``)."""
         for command in commands:
             self.admin.add_command(command)
+        self._paths = None
 
     def detach(self, *commands: app_commands.Command[Any, ..., Any] | app_commands.Group) -> None:
         """Take them off again (its ``cog_unload``)."""
         for command in commands:
             self.admin.remove_command(command.name)
+        self._paths = None
 
     async def on_error(
         self, interaction: discord.Interaction[HalfbieBot], error: app_commands.AppCommandError
