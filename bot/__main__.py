@@ -160,7 +160,7 @@ def _integrity(path: Path) -> str:
 async def _export(config: Config, guild: str, out: str | None) -> str:
     guild_id = _guild_id(guild)
     target = await asyncio.to_thread(_new_file, out, "export") if out else None
-    store = await Store.open(config.db_path, migrate=False)
+    store = await Store.open(config.database, migrate=False)
     try:
         document = await store.transfer.export_guild(guild_id)
     except TransferError as exc:
@@ -182,7 +182,7 @@ async def _export(config: Config, guild: str, out: str | None) -> str:
 async def _import(config: Config, file: str, *, replace: bool) -> str:
     source = Path(file)
     document = await asyncio.to_thread(_read_document, source)
-    store = await Store.open(config.db_path)  # a new host's database is created here
+    store = await Store.open(config.database)  # a new host's database is created here
     try:
         result = await store.transfer.import_guild(document, replace=replace)
     except TransferError as exc:
@@ -194,13 +194,13 @@ async def _import(config: Config, file: str, *, replace: bool) -> str:
         f"{n} {table} rows got new ids (theirs are used by another server here)"
         for table, n in result.renumbered.items()
     ]
-    return f"imported server {result.guild_id} ({result.total} rows) into {config.db_path}" + "".join(
+    return f"imported server {result.guild_id} ({result.total} rows) into {store.location}" + "".join(
         f"; {note}" for note in notes
     )
 
 
 async def _backup(config: Config, path: str) -> str:
-    store = await Store.open(config.db_path, migrate=False)
+    store = await Store.open(config.database, migrate=False)
     try:
         written = await store.backup(path)
     finally:

@@ -91,8 +91,8 @@ class HalfbieBot(commands.Bot):
         """Open the database (applying migrations); the command line does it before logging in,
         so a database problem stops the bot before it ever reaches Discord."""
         if getattr(self, "store", None) is None:
-            self.store = await Store.open(self.config.db_path, clock=self.clock.now)
-            log.info("Database %s at schema version %d", self.config.db_path, self.store.version)
+            self.store = await Store.open(self.config.database, clock=self.clock.now)
+            log.info("Database %s at schema version %d", self.store.location, self.store.version)
 
     async def setup_hook(self) -> None:
         # Interactions can arrive before on_ready: everything they need is ready here.

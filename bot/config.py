@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,14 +35,21 @@ class Config:
     dev_guild: int | None = None
     log_level: str = "INFO"
     owner_ids: frozenset[int] = frozenset()
+    database_url: str | None = field(default=None, repr=False)  # PostgreSQL; None: SQLite at db_path
 
-    def __repr__(self) -> str:  # the token never shows up in logs or tracebacks
+    def __repr__(self) -> str:  # the token (and a database password) never shows up in logs
+        where = f"database_url={_redact(self.database_url)!r}" if self.database_url else ""
         return (
-            f"Config(token=<hidden>, db_path={str(self.db_path)!r}, dev_guild={self.dev_guild}, "
-            f"log_level={self.log_level!r}, owner_ids={sorted(self.owner_ids)})"
+            f"Config(token=<hidden>, db_path={str(self.db_path)!r}, {where + ', ' if where else ''}"
+            f"dev_guild={self.dev_guild}, log_level={self.log_level!r}, owner_ids={sorted(self.owner_ids)})"
         )
 
     __str__ = __repr__
+
+    @property
+    def database(self) -> str | Path:
+        """What ``Store.open`` takes: the PostgreSQL URL if one is set, else the SQLite file."""
+        return self.database_url or self.db_path
 
     @property
     def log_level_number(self) -> int:
@@ -84,6 +92,50 @@ def _check_db_path(raw: str) -> Path:
     return path
 
 
+_PG_SCHEMES = ("postgresql", "postgres")
+
+
+def _redact(url: str) -> str:
+    """The URL with its password, if any, replaced by ``***``."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
+def _database(raw: str) -> tuple[str | None, str | None]:
+    """HALFBIE_DATABASE_URL as (a PostgreSQL URL, an SQLite path): one of them, or neither."""
+    if not raw:
+        return None, None
+    scheme = raw.split("://", 1)[0].lower() if "://" in raw else ""
+    if scheme in _PG_SCHEMES:
+        try:
+            parts = urllib.parse.urlsplit(raw)
+            parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
+        except ValueError as exc:
+            raise _fail("HALFBIE_DATABASE_URL", f"is not a valid PostgreSQL URL ({exc})") from None
+        if not (parts.hostname or "host=" in parts.query):
+            raise _fail(
+                "HALFBIE_DATABASE_URL",
+                "names no host: write it as postgresql://user:password@host:5432/database",
+            )
+        return raw, None
+    if scheme == "sqlite":
+        if not raw.startswith("sqlite:///") or raw == "sqlite:///":
+            raise _fail(
+                "HALFBIE_DATABASE_URL",
+                "must be sqlite:///relative/path.db or sqlite:////absolute/path.db for SQLite",
+            )
+        return None, raw.removeprefix("sqlite:///")
+    if scheme:
+        raise _fail(
+            "HALFBIE_DATABASE_URL",
+            f"must be a postgresql:// URL or an SQLite file (a path, or sqlite:///...), not {scheme}://",
+        )
+    return None, raw  # a plain path: an SQLite file
+
+
 def load_config(env: Mapping[str, str] | None = None, *, require_token: bool = True) -> Config:
     """Read and check every setting; ``env`` defaults to ``os.environ``.
 
@@ -104,7 +156,15 @@ def load_config(env: Mapping[str, str] | None = None, *, require_token: bool = T
                 "does not look like a bot token: copy it again from the Developer Portal (Bot, Reset Token)",
             )
 
-    db_path = _check_db_path(env.get("HALFBIE_DB", "").strip() or str(DEFAULT_DB))
+    # HALFBIE_DATABASE_URL: postgresql://... selects PostgreSQL; an SQLite path (or
+    # sqlite:///...) is the same as HALFBIE_DB.  Unset: HALFBIE_DB, or data/halfbie.db.
+    database_url, sqlite_path = _database(env.get("HALFBIE_DATABASE_URL", "").strip())
+    if sqlite_path is not None:
+        db_path = _check_db_path(sqlite_path)
+    elif database_url is not None:  # unused, so not checked
+        db_path = Path(env.get("HALFBIE_DB", "").strip() or str(DEFAULT_DB))
+    else:
+        db_path = _check_db_path(env.get("HALFBIE_DB", "").strip() or str(DEFAULT_DB))
 
     dev_guild_raw = env.get("HALFBIE_DEV_GUILD", "").strip()
     dev_guild = _snowflake("HALFBIE_DEV_GUILD", dev_guild_raw) if dev_guild_raw else None
@@ -124,4 +184,5 @@ def load_config(env: Mapping[str, str] | None = None, *, require_token: bool = T
         dev_guild=dev_guild,
         log_level=log_level,
         owner_ids=owner_ids,
+        database_url=database_url,
     )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -15,9 +16,33 @@ from bot.client import HalfbieBot, create_bot
 from bot.config import Config
 from tests.clock import ManualClock
 from tests.fakediscord import FakeDiscord, FakeGuild, FakeMember
-from tests.store_fixtures import store  # noqa: F401  (a fixture)
+from tests.store_fixtures import (  # noqa: F401  (fixtures)
+    PG_URL,
+    RUNS,
+    another_database,
+    database,
+    postgres,
+    read_outside,
+    store,
+)
 
 pytest_plugins = ["tests.fakediscord.plugin"]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say in one line which stores the store tests ran on."""
+    if not any(RUNS.values()):
+        return
+    if PG_URL:
+        terminalreporter.write_line(
+            f"store tests: {RUNS['sqlite']} on SQLite, {RUNS['postgresql']} on PostgreSQL "
+            "(HALFBIE_TEST_DATABASE_URL; tests marked sqlite_only skipped there)"
+        )
+    else:
+        terminalreporter.write_line(
+            f"store tests: {RUNS['sqlite']} on SQLite; their PostgreSQL runs were skipped "
+            "(set HALFBIE_TEST_DATABASE_URL=postgresql://user@host/db to run them)"
+        )
 
 
 @dataclass
@@ -28,6 +53,15 @@ class BotRunner:
     config: Config
     clock: ManualClock = field(default_factory=ManualClock)
     running: list[tuple[HalfbieBot, asyncio.Task[None]]] = field(default_factory=list)
+
+    @property
+    def database(self) -> str | Path:
+        """Where the bot's data is: the SQLite file, or the PostgreSQL URL."""
+        return self.config.database
+
+    async def read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """Rows as committed, through a connection of the test's own (``?`` parameters)."""
+        return await read_outside(self.config.database, sql, params)
 
     async def start(self, *, wait: bool = True, **changes: object) -> HalfbieBot:
         config = replace(self.config, **changes) if changes else self.config
@@ -62,8 +96,17 @@ class BotRunner:
 
 
 @pytest_asyncio.fixture
-async def runner(fake_discord: FakeDiscord, tmp_path: Path) -> AsyncIterator[BotRunner]:
-    config = Config(token=fake_discord.token, db_path=tmp_path / "halfbie.db")
+async def runner(
+    fake_discord: FakeDiscord,
+    tmp_path: Path,
+    database: str | Path,  # noqa: F811  (the fixture, not the import)
+) -> AsyncIterator[BotRunner]:
+    """The bot against the offline Discord, on each store (``database``: an SQLite file,
+    or a fresh PostgreSQL database when HALFBIE_TEST_DATABASE_URL is set)."""
+    if isinstance(database, Path):
+        config = Config(token=fake_discord.token, db_path=database)
+    else:
+        config = Config(token=fake_discord.token, db_path=tmp_path / "unused.db", database_url=database)
     runner = BotRunner(fake_discord, config)
     try:
         yield runner

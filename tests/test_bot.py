@@ -24,16 +24,16 @@ from bot.client import HalfbieBot, find_extensions
 from bot.models import Canon
 from tests.conftest import BotRunner
 from tests.fakediscord import FakeDiscord, FakeGuild, FakeMember
+from tests.store_fixtures import read_outside
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def counts(db: Path) -> dict[str, int]:
-    with closing(sqlite3.connect(db)) as conn:
-        return {
-            table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-            for table in ("guilds", "characters", "news", "theories", "theory_options", "release")
-        }
+async def counts(runner: BotRunner) -> dict[str, int]:
+    return {
+        table: (await runner.read(f"SELECT COUNT(*) FROM {table}"))[0][0]
+        for table in ("guilds", "characters", "news", "theories", "theory_options", "release")
+    }
 
 
 async def until(check: Callable[[], object]) -> None:
@@ -49,11 +49,9 @@ async def until(check: Callable[[], object]) -> None:
             await asyncio.sleep(0.01)
 
 
-def seeded_characters(db: Path, guild_id: int) -> int:
-    with closing(sqlite3.connect(db)) as conn:
-        return int(
-            conn.execute("SELECT COUNT(*) FROM characters WHERE guild_id = ?", (guild_id,)).fetchone()[0]
-        )
+async def seeded_characters(where: str | Path, guild_id: int) -> int:
+    rows = await read_outside(where, "SELECT COUNT(*) FROM characters WHERE guild_id = ?", (guild_id,))
+    return int(rows[0][0])
 
 
 async def test_starts_syncs_seeds_and_answers_about(
@@ -88,12 +86,12 @@ async def test_restart_neither_resyncs_nor_reseeds(
 ) -> None:
     bot = await runner.start()
     await runner.stop(bot)
-    before = counts(runner.config.db_path)
+    before = await counts(runner)
     assert before["characters"] == len(bot.canon.characters)
 
     await runner.start()
     assert fake_discord.sync_count == 1, "an unchanged command tree must not be synced again"
-    assert counts(runner.config.db_path) == before
+    assert await counts(runner) == before
 
 
 async def test_sync_mode_force_syncs_again(
@@ -132,7 +130,7 @@ async def test_three_hundred_servers_at_start_are_seeded_in_a_few_batches(
     bot = await runner.start()  # waits for seeding_done()
     ids = {guild.id for guild in guilds}
     assert await bot.store.guilds.seeded(bot.canon.version) == ids
-    assert counts(runner.config.db_path)["characters"] == 300 * len(bot.canon.characters)
+    assert (await counts(runner))["characters"] == 300 * len(bot.canon.characters)
     # One seed_many job per batch (one job per server before), plus the start's own jobs.
     assert bot.store.writer.stats.jobs < 30, bot.store.writer.stats
 
@@ -236,9 +234,9 @@ async def test_a_server_removed_while_its_seed_is_under_way_stays_marked_left(
     await held
     await bot.seeder.idle()
     await until(lambda: bot.store.guilds.left_at(other.id))
-    with closing(sqlite3.connect(bot.store.path)) as conn:  # SQL fixture: seeded, then left
-        version = conn.execute("SELECT canon_version FROM guilds WHERE guild_id = ?", (other.id,)).fetchone()
-    assert version == (bot.canon.version,)
+    sql = "SELECT canon_version FROM guilds WHERE guild_id = ?"
+    version = await read_outside(bot.store, sql, (other.id,))
+    assert version == [(bot.canon.version,)]  # seeded, then left
     assert other.id not in await bot.store.guilds.seeded(bot.canon.version)
     await bot.seeder.ensure(other.id)  # not taken for one of the bot's seeded servers
     assert handed == ["seed", "left", "seed"]
@@ -261,7 +259,7 @@ async def test_closing_stops_the_seeder_and_releases_its_waiters(
     await closing
     await bot.seeder.ensure(10**17 + 1)  # after close: returns at once
     assert handed == ["seed"]
-    assert not await asyncio.to_thread(seeded_characters, runner.config.db_path, 10**17)
+    assert not await seeded_characters(runner.database, 10**17)
 
 
 @pytest.mark.allow_errors("Unhandled error in interaction boom")
@@ -340,7 +338,7 @@ async def test_python_m_bot_runs_against_the_fake_and_stops_on_sigterm(
         assert result.embeds
         assert "Halfbie" in result.embeds[0]["title"]
         for _ in range(200):  # seeding runs beside the interaction; wait for its commit
-            if seeded_characters(db, guild.id):
+            if await seeded_characters(db, guild.id):
                 break
             await asyncio.sleep(0.05)
     finally:
@@ -353,7 +351,7 @@ async def test_python_m_bot_runs_against_the_fake_and_stops_on_sigterm(
     assert "Traceback" not in text
     with closing(sqlite3.connect(db)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert seeded_characters(db, guild.id) == 9
+    assert await seeded_characters(db, guild.id) == 9
     assert not os.path.exists(str(db) + "-wal") or os.path.getsize(str(db) + "-wal") == 0
 
 

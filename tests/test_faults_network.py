@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 import time
-from contextlib import closing
 from typing import cast
 
 import pytest
@@ -20,6 +18,7 @@ import pytest
 from bot.client import HalfbieBot
 from tests.clock import ManualClock
 from tests.fakediscord import FakeDiscord, FakeGuild, FakeMember, FakeMessage, Perm
+from tests.store_fixtures import read_outside
 
 OPTIONS = 3
 
@@ -68,12 +67,11 @@ async def test_votes_survive_429s_500s_and_a_dropped_gateway(
     assert fake_discord.resume_count >= 1
     assert all("now **" in answer for answer in answers)  # every click answered with its vote
     expected = [len(range(o, clicks, OPTIONS)) for o in range(OPTIONS)]
-    with closing(sqlite3.connect(bot.store.path)) as conn:
-        stored = conn.execute(
-            "SELECT option_position, COUNT(*) FROM votes WHERE guild_id = ? "
-            "GROUP BY option_position ORDER BY 1",
-            (guild.id,),
-        ).fetchall()
+    stored = await read_outside(
+        bot.store,
+        "SELECT option_position, COUNT(*) FROM votes WHERE guild_id = ? GROUP BY option_position ORDER BY 1",
+        (guild.id,),
+    )
     assert [n for _, n in stored] == expected
     deadline = time.monotonic() + 20
     while shown_counts(poll) != expected:  # the refresher's retries wait on the bot's clock

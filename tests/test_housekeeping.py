@@ -4,37 +4,28 @@ scheduler's daily purge run."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Awaitable, Callable
-from contextlib import closing
 from pathlib import Path
 
 from bot.client import HalfbieBot
 from tests.conftest import BotRunner
 from tests.fakediscord import FakeDiscord, FakeGuild, FakeMember
+from tests.store_fixtures import guild_tables, read_outside
 
 
-def server_rows(db: Path, guild_id: int) -> dict[str, int]:
+async def server_rows(db: str | Path, guild_id: int) -> dict[str, int]:
     """Rows of the server in every table that has a guild_id, plus its theories' options."""
-    with closing(sqlite3.connect(db)) as conn:
-        tables = [
-            str(row[0])
-            for row in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")
-            if any(col[1] == "guild_id" for col in conn.execute(f"PRAGMA table_info({row[0]})"))
-        ]
-        counts = {
-            table: int(
-                conn.execute(f"SELECT COUNT(*) FROM {table} WHERE guild_id = ?", (guild_id,)).fetchone()[0]
-            )
-            for table in tables
-        }
-        counts["theory_options"] = int(
-            conn.execute(
-                "SELECT COUNT(*) FROM theory_options WHERE theory_id IN "
-                "(SELECT id FROM theories WHERE guild_id = ?)",
-                (guild_id,),
-            ).fetchone()[0]
+    tables = await guild_tables(db)
+    counts = {
+        table: int(
+            (await read_outside(db, f"SELECT COUNT(*) FROM {table} WHERE guild_id = ?", (guild_id,)))[0][0]
         )
+        for table in tables
+    }
+    sql = (
+        "SELECT COUNT(*) FROM theory_options WHERE theory_id IN (SELECT id FROM theories WHERE guild_id = ?)"
+    )
+    counts["theory_options"] = int((await read_outside(db, sql, (guild_id,)))[0][0])
     return counts
 
 
@@ -73,9 +64,9 @@ async def test_data_is_kept_29_days_then_purged_after_30(
     bot = await runner.start()
     theory = (await bot.store.theories.list(guild.id))[0]
     await bot.store.theories.cast_vote(guild.id, theory.id, member.id, 0)
-    db = runner.config.db_path
-    kept = server_rows(db, guild.id)
-    other = server_rows(db, stays.id)
+    db = runner.database
+    kept = await server_rows(db, guild.id)
+    other = await server_rows(db, stays.id)
     assert kept["characters"] > 0
     assert kept["votes"] == 1
 
@@ -86,12 +77,13 @@ async def test_data_is_kept_29_days_then_purged_after_30(
     assert left_at == int(runner.clock.now())
 
     await purge(runner, bot, 29 * DAY)
-    assert server_rows(db, guild.id) == kept  # a mistaken kick loses nothing
+    assert await server_rows(db, guild.id) == kept  # a mistaken kick loses nothing
 
     await purge(runner, bot, RETENTION - 29 * DAY + 1)
-    assert all(n == 0 for n in server_rows(db, guild.id).values()), server_rows(db, guild.id)
+    purged = await server_rows(db, guild.id)
+    assert all(n == 0 for n in purged.values()), purged
     assert await bot.store.guilds.left_at(guild.id) is None
-    assert server_rows(db, stays.id) == other  # the server the bot is still in is untouched
+    assert await server_rows(db, stays.id) == other  # the server the bot is still in is untouched
     assert await bot.scheduler.run_due() == []  # the next purge is a day away
 
 
@@ -110,8 +102,8 @@ async def test_a_server_re_added_within_30_days_keeps_everything(
     theory = (await bot.store.theories.list(guild.id))[0]
     await bot.store.theories.cast_vote(guild.id, theory.id, member.id, 1)
     await bot.store.settings.update(guild.id, None, spoiler_mode="shown")
-    db = runner.config.db_path
-    kept = server_rows(db, guild.id)
+    db = runner.database
+    kept = await server_rows(db, guild.id)
 
     fake_discord.remove_guild(guild)
     await fake_discord.barrier()
@@ -122,7 +114,7 @@ async def test_a_server_re_added_within_30_days_keeps_everything(
     await until(lambda: _back(bot, guild.id))
 
     await purge(runner, bot, 20 * DAY)  # 40 days after the removal, 20 after the return
-    assert server_rows(db, guild.id) == kept
+    assert await server_rows(db, guild.id) == kept
     votes = await bot.store.theories.votes_of_member(guild.id, member.id)
     assert [(v.theory_id, v.option) for v in votes] == [(theory.id, 1)]
     assert (await bot.store.settings.get(guild.id)).spoiler_mode == "shown"
@@ -133,8 +125,8 @@ async def test_removed_or_re_added_while_the_bot_was_down(
 ) -> None:
     back = fake_discord.add_guild("Comes back")
     bot = await runner.start()
-    db = runner.config.db_path
-    kept = server_rows(db, back.id)
+    db = runner.database
+    kept = await server_rows(db, back.id)
     fake_discord.remove_guild(back)  # while running: marked left
     await fake_discord.barrier()
     await until(lambda: _left(bot, back.id))
@@ -149,5 +141,5 @@ async def test_removed_or_re_added_while_the_bot_was_down(
     await until(lambda: _back(bot, back.id))
 
     await purge(runner, bot, RETENTION + 1)
-    assert all(n == 0 for n in server_rows(db, guild.id).values())
-    assert server_rows(db, back.id) == kept
+    assert all(n == 0 for n in (await server_rows(db, guild.id)).values())
+    assert await server_rows(db, back.id) == kept

@@ -16,9 +16,7 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
-import sqlite3
 import time
-from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -27,24 +25,22 @@ from bot.canon import load_canon
 from bot.models import JobKind, NewJob, Reminder, ReminderKind
 from bot.store import Store
 from tests.fakediscord import FakeDiscord, FakeGuild
+from tests.store_fixtures import read_outside
 from tests.test_theories_crash import start, until
 
 STEPS = ("after claim", "after post", "after commit")
 
 
-def job_rows(db: Path, kind: str) -> list[tuple[str, str, int]]:
+async def job_rows(db: str | Path, kind: str) -> list[tuple[str, str, int]]:
     """SQL fixture: the jobs of a kind as (key, state, attempts)."""
-    with closing(sqlite3.connect(db)) as conn:
-        return [
-            (str(key), str(state), int(attempts))
-            for key, state, attempts in conn.execute(
-                "SELECT key, state, attempts FROM jobs WHERE kind = ? ORDER BY id", (kind,)
-            )
-        ]
+    sql = "SELECT key, state, attempts FROM jobs WHERE kind = ? ORDER BY id"
+    return [
+        (str(key), str(state), int(attempts)) for key, state, attempts in await read_outside(db, sql, (kind,))
+    ]
 
 
-def done(db: Path, kind: str) -> bool:
-    rows = job_rows(db, kind)
+async def done(db: str | Path, kind: str) -> bool:
+    rows = await job_rows(db, kind)
     return bool(rows) and all(state == "done" for _, state, _ in rows)
 
 
@@ -55,7 +51,7 @@ async def stop(proc: asyncio.subprocess.Process, sig: int) -> None:
 
 
 async def kill_at(
-    step: str, fake: FakeDiscord, db: Path, channel_id: int, finished: str
+    step: str, fake: FakeDiscord, db: str | Path, channel_id: int, finished: str
 ) -> asyncio.subprocess.Process:
     """Start the bot and SIGKILL it at ``step`` of posting to ``channel_id``; the job of
     kind ``finished`` is the one whose completion marks the end."""
@@ -66,7 +62,7 @@ async def kill_at(
     proc = await start(fake, db)
     if hold is not None:
         await hold.wait(timeout=30)
-        assert not done(db, finished)  # held: the job cannot have committed
+        assert not await done(db, finished)  # held: the job cannot have committed
     else:
         await until(lambda: done(db, finished), 30, f"the {finished} job to be done")
     proc.kill()
@@ -74,7 +70,7 @@ async def kill_at(
     return proc
 
 
-async def prepared(guild: FakeGuild, db: Path) -> tuple[int, Store]:
+async def prepared(guild: FakeGuild, db: str | Path) -> tuple[int, Store]:
     """The server seeded from the canon and its announcement channel set, through the
     store, before the bot first starts; returns the channel and the open store."""
     channel = guild.add_channel("season-2-news")
@@ -86,9 +82,9 @@ async def prepared(guild: FakeGuild, db: Path) -> tuple[int, Store]:
 
 @pytest.mark.parametrize("step", STEPS)
 async def test_a_reminder_is_posted_exactly_once_whatever_step_the_bot_dies_at(
-    fake_discord: FakeDiscord, guild: FakeGuild, tmp_path: Path, step: str
+    fake_discord: FakeDiscord, guild: FakeGuild, database: str | Path, step: str
 ) -> None:
-    db = tmp_path / "h.db"
+    db = database
     channel_id, store = await prepared(guild, db)
     now = int(time.time())
     reminder = Reminder(guild.id, ReminderKind.DAY, now + 86400 - 5)  # due 5 s ago
@@ -103,16 +99,16 @@ async def test_a_reminder_is_posted_exactly_once_whatever_step_the_bot_dies_at(
         await stop(proc, signal.SIGTERM)
     posted = fake_discord.messages_in(fake_discord.channels[channel_id])
     assert [m.embeds[0]["title"] for m in posted] == ["One day to go"]
-    [(key, state, attempts)] = job_rows(db, JobKind.REMIND)
+    [(key, state, attempts)] = await job_rows(db, JobKind.REMIND)
     assert (key, state) == (f"{guild.id}:day", "done")
     assert attempts == (1 if step == "after commit" else 2)
 
 
 @pytest.mark.parametrize("step", STEPS)
 async def test_a_poll_closes_and_its_result_is_posted_exactly_once_whatever_step_the_bot_dies_at(
-    fake_discord: FakeDiscord, guild: FakeGuild, tmp_path: Path, step: str
+    fake_discord: FakeDiscord, guild: FakeGuild, database: str | Path, step: str
 ) -> None:
-    db = tmp_path / "h.db"
+    db = database
     channel_id, store = await prepared(guild, db)
     theory = (await store.theories.list(guild.id))[0]
     await store.theories.cast_vote(guild.id, theory.id, 4242, 1)
@@ -137,12 +133,12 @@ async def test_a_poll_closes_and_its_result_is_posted_exactly_once_whatever_step
     assert len(posted) == 1
     assert re.search(r"Poll closed", posted[0].embeds[0]["title"])
     assert posted[0].pinged == set()
-    with closing(sqlite3.connect(db)) as conn:
-        closes = conn.execute(
-            "SELECT actor_id FROM audit WHERE guild_id = ? AND action = 'theory.close' AND target = ?",
-            (guild.id, str(theory.id)),
-        ).fetchall()
-        status = conn.execute("SELECT status FROM theories WHERE id = ?", (theory.id,)).fetchone()
+    closes = await read_outside(
+        db,
+        "SELECT actor_id FROM audit WHERE guild_id = ? AND action = 'theory.close' AND target = ?",
+        (guild.id, str(theory.id)),
+    )
+    status = await read_outside(db, "SELECT status FROM theories WHERE id = ?", (theory.id,))
     assert closes == [(None,)]  # closed once, by the clock
-    assert status == ("closed",)
-    assert [state for _, state, _ in job_rows(db, JobKind.CLOSE_POLL)] == ["done"]
+    assert status == [("closed",)]
+    assert [state for _, state, _ in await job_rows(db, JobKind.CLOSE_POLL)] == ["done"]

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Callable
-from contextlib import closing
 from pathlib import Path
 from typing import cast
 
@@ -16,12 +14,15 @@ from bot.models import Theory, TheoryFields
 from bot.render.text import safe
 from tests.clock import ManualClock
 from tests.fakediscord import FakeDiscord, FakeGuild, FakeMember, FakeMessage
-from tests.store_fixtures import ARTICLE, vote_of
+from tests.store_fixtures import ARTICLE, read_outside, vote_of
+
+MY_VOTES = "SELECT * FROM votes WHERE guild_id = ? AND member_id = ?"
+MY_SCORES = "SELECT * FROM scores WHERE guild_id = ? AND member_id = ?"
+THEIR_VOTES = "SELECT * FROM votes WHERE member_id = ? ORDER BY theory_id"
 
 
-def rows(db: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
-    with closing(sqlite3.connect(db)) as conn:
-        return [tuple(row) for row in conn.execute(sql, params)]
+async def rows(db: str | Path, sql: str, *params: object) -> list[tuple[object, ...]]:
+    return await read_outside(db, sql, params)
 
 
 def button(message: FakeMessage, label: str) -> str:
@@ -135,9 +136,9 @@ async def test_delete_asks_first_and_deletes_only_that_members_data(
         events.append((guild_id, member_id, theory_ids))
 
     bot.add_listener(on_member_data_deleted)
-    db = bot.store.path
-    before_other = rows(db, "SELECT * FROM votes WHERE member_id = ? ORDER BY theory_id", other.id)
-    before_other_scores = rows(db, "SELECT * FROM scores WHERE member_id = ?", other.id)
+    db = bot.config.database
+    before_other = await rows(db, THEIR_VOTES, other.id)
+    before_other_scores = await rows(db, "SELECT * FROM scores WHERE member_id = ?", other.id)
 
     # Cancel keeps everything.
     first = await fake_discord.slash(guild, member, "privacy")
@@ -157,7 +158,10 @@ async def test_delete_asks_first_and_deletes_only_that_members_data(
     await cancel.response()
     assert message.content == "Nothing was deleted."
     assert message.buttons() == []
-    assert len(rows(db, "SELECT 1 FROM votes WHERE guild_id = ? AND member_id = ?", guild.id, member.id)) == 2
+    assert (
+        len(await rows(db, "SELECT 1 FROM votes WHERE guild_id = ? AND member_id = ?", guild.id, member.id))
+        == 2
+    )
 
     # Confirm: another member cannot press it either; the member can.
     second = await fake_discord.slash(guild, member, "privacy")
@@ -169,7 +173,10 @@ async def test_delete_asks_first_and_deletes_only_that_members_data(
     denied = await fake_discord.click(guild, other, message, button(message, "Yes, delete"))
     await denied.response()
     assert denied.ephemeral
-    assert len(rows(db, "SELECT 1 FROM votes WHERE guild_id = ? AND member_id = ?", guild.id, member.id)) == 2
+    assert (
+        len(await rows(db, "SELECT 1 FROM votes WHERE guild_id = ? AND member_id = ?", guild.id, member.id))
+        == 2
+    )
     yes = await fake_discord.click(guild, member, message, button(message, "Yes, delete"))
     await yes.response()
     await until(lambda: message.content.startswith("Deleted"))
@@ -182,10 +189,16 @@ async def test_delete_asks_first_and_deletes_only_that_members_data(
     assert message.buttons() == []
 
     # Gone for this member in this server; the other member, and the other server, untouched.
-    assert rows(db, "SELECT * FROM votes WHERE guild_id = ? AND member_id = ?", guild.id, member.id) == []
-    assert rows(db, "SELECT * FROM scores WHERE guild_id = ? AND member_id = ?", guild.id, member.id) == []
-    assert rows(db, "SELECT * FROM votes WHERE member_id = ? ORDER BY theory_id", other.id) == before_other
-    assert rows(db, "SELECT * FROM scores WHERE member_id = ?", other.id) == before_other_scores
+    assert (
+        await rows(db, "SELECT * FROM votes WHERE guild_id = ? AND member_id = ?", guild.id, member.id) == []
+    )
+    assert (
+        await rows(db, "SELECT * FROM scores WHERE guild_id = ? AND member_id = ?", guild.id, member.id) == []
+    )
+    assert (
+        await rows(db, "SELECT * FROM votes WHERE member_id = ? ORDER BY theory_id", other.id) == before_other
+    )
+    assert await rows(db, "SELECT * FROM scores WHERE member_id = ?", other.id) == before_other_scores
     assert await vote_of(bot.store, elsewhere.id, far.id, member.id) == 0
     assert (await bot.store.theories.tally(guild.id, t0.id)).counts[:2] == (0, 1)
     await until(lambda: bool(events))

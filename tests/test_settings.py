@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ from bot.i18n import LANGUAGES, Catalog, placeholders
 from bot.models import SpoilerMode
 from tests.conftest import BotRunner
 from tests.fakediscord import FakeDiscord, FakeGuild, FakeMember, Perm
+from tests.store_fixtures import guild_tables, read_outside
 
 NAME_RULE = re.compile(r"^[-_\w]{1,32}$")
 
@@ -24,20 +23,14 @@ def mod(guild: FakeGuild) -> FakeMember:
     return guild.add_member("mod", roles=[guild.add_role("Mods", Perm.MANAGE_GUILD)])
 
 
-def dump(db: Path, guild_id: int) -> dict[str, list[tuple[Any, ...]]]:
+async def dump(db: str | Path, guild_id: int) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of the server, table by table (to prove nothing changed)."""
-    with closing(sqlite3.connect(db)) as conn:
-        tables = [
-            row[0]
-            for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            if "guild_id" in {col[1] for col in conn.execute(f"PRAGMA table_info({row[0]})")}
-        ]
-        return {
-            table: sorted(
-                conn.execute(f"SELECT * FROM {table} WHERE guild_id = ?", (guild_id,)).fetchall(), key=repr
-            )
-            for table in tables
-        }
+    return {
+        table: sorted(
+            await read_outside(db, f"SELECT * FROM {table} WHERE guild_id = ?", (guild_id,)), key=repr
+        )
+        for table in await guild_tables(db)
+    }
 
 
 def leaves(command: dict[str, Any], path: str = "") -> list[tuple[str, list[dict[str, Any]]]]:
@@ -79,7 +72,7 @@ async def test_every_admin_command_refuses_members_and_nothing_changes_then_the_
     assert admin["default_member_permissions"] is not None  # hidden from members by default
     commands = leaves(admin)
     assert len(commands) >= 10
-    before = dump(runner.config.db_path, guild.id)
+    before = await dump(runner.database, guild.id)
     for path, options in commands:
         # The fake sends the interaction whatever the client would hide: a crafted interaction.
         result = await fake_discord.slash(guild, member, path, options=dummy_options(options, guild, member))
@@ -87,7 +80,7 @@ async def test_every_admin_command_refuses_members_and_nothing_changes_then_the_
         assert result.ephemeral, path
         assert result.modal is None, path
         assert "Manage Server" in result.content, (path, result.content)
-    assert dump(runner.config.db_path, guild.id) == before
+    assert await dump(runner.database, guild.id) == before
 
     role = guild.add_role("Halfbie admins")
     guild.set_member_roles(member, [role])

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import json
-import sqlite3
 from pathlib import Path
 
 import aiosqlite
@@ -28,25 +26,21 @@ from bot.models import (
     TheoryStatus,
 )
 from bot.store import AlreadyExists, NoSuchRecord, Store, StoreError
-from tests.store_fixtures import ARTICLE, NETFLIX, FakeClock, character, clock_of, small_canon, vote_of
+from tests.store_fixtures import (
+    ARTICLE,
+    INTEGRITY_ERRORS,
+    NETFLIX,
+    FakeClock,
+    character,
+    clock_of,
+    count_rows,
+    dump,
+    small_canon,
+    vote_of,
+)
 
 GUILD = 1001
 ADMIN = 7
-
-
-async def count_rows(path: Path) -> dict[str, int]:
-    async with aiosqlite.connect(path) as conn:
-        tables = [
-            row[0]
-            for row in await conn.execute_fetchall(
-                "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name"
-            )
-        ]
-        counts = {}
-        for table in tables:
-            rows = list(await conn.execute_fetchall(f"SELECT COUNT(*) FROM {table}"))
-            counts[table] = rows[0][0]
-        return counts
 
 
 def names_in(folder: Path, part: str) -> list[str]:
@@ -65,7 +59,7 @@ async def test_seen_left_and_purge(store: Store) -> None:
     assert await store.guilds.seen(1) is True
     assert await store.guilds.seen(1) is False
     await store.guilds.seed_many([1], small_canon())
-    only_guild_1 = await count_rows(store.path)
+    only_guild_1 = await count_rows(store)
     # guild 2 gets a row in every table that has one per server
     await store.guilds.seed_many([2], small_canon())
     await store.characters.add(2, ADMIN, character("x", "X"))
@@ -87,7 +81,7 @@ async def test_seen_left_and_purge(store: Store) -> None:
     assert await store.guilds.left_at(1) is None
     assert await store.guilds.purge_left_before(int(clock.now)) == [2]
     assert not await store.characters.list(2)
-    after = await count_rows(store.path)
+    after = await count_rows(store)
     assert after == only_guild_1  # every row of guild 2 went with it (cascade)
     assert await store.guilds.seen(2) is True  # gone for good
     assert await store.guilds.purge_left_before(int(clock.now) + 10**6) == []
@@ -110,14 +104,14 @@ async def test_seed_adds_the_canon_once(store: Store) -> None:
     assert {n.fields for n in await store.news.list(GUILD)} == set(canon.news)
     assert {t.fields for t in await store.theories.list(GUILD)} == set(canon.theories)
     assert (await store.release.get(GUILD)).stage == Stage.CONFIRMED
-    counts = await count_rows(store.path)
+    counts = await count_rows(store)
     assert (counts["guild_settings"], counts["release"], counts["guilds"]) == (1, 1, 1)
     assert counts["theory_options"] == 5
     assert [e.action for e in await store.audit.list(GUILD)] == ["canon.seed"]
 
 
-async def test_seed_is_idempotent_over_restarts_and_keeps_admin_changes(tmp_path: Path) -> None:
-    path = tmp_path / "h.db"
+async def test_seed_is_idempotent_over_restarts_and_keeps_admin_changes(database: str | Path) -> None:
+    path = database
     canon = small_canon()
     store = await Store.open(path)
     await store.guilds.seed_many([GUILD], canon)
@@ -198,18 +192,6 @@ async def seed_the_old_way(store: Store, guild_id: int, canon: Canon) -> bool:
     return bool(await store.guilds.seed_many([guild_id], canon))
 
 
-def dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table, ids included."""
-    with contextlib.closing(sqlite3.connect(path)) as conn:
-        tables = [
-            row[0]
-            for row in conn.execute(
-                "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            )
-        ]
-        return {table: sorted(conn.execute(f"SELECT * FROM {table}"), key=repr) for table in tables}
-
-
 def newer_canon() -> Canon:
     """Version 2, in which a poll the servers already have gains an option."""
     canon = small_canon(2)
@@ -240,12 +222,15 @@ async def edit_like_an_admin(store: Store, guild_id: int) -> None:
 
 @pytest.mark.parametrize("per_statement", [None, 7], ids=["one chunk", "chunks of 7"])
 async def test_seed_many_matches_seeding_one_by_one_row_for_row(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, per_statement: int | None
+    database: str | Path,
+    another_database: str | Path,
+    monkeypatch: pytest.MonkeyPatch,
+    per_statement: int | None,
 ) -> None:
     if per_statement is not None:
         monkeypatch.setattr("bot.store.guilds._IDS_PER_STATEMENT", per_statement)
-    old = await Store.open(tmp_path / "old.db", clock=FakeClock())
-    new = await Store.open(tmp_path / "new.db", clock=FakeClock())
+    old = await Store.open(database, clock=FakeClock())
+    new = await Store.open(another_database, clock=FakeClock())
     try:
         # Two servers seeded first and edited by their admins, in both databases alike.
         for guild_id in (5, 7):
@@ -260,7 +245,7 @@ async def test_seed_many_matches_seeding_one_by_one_row_for_row(
         ids = [*range(40, 20, -1), *range(1, 21)]
         expected = [g for g in sorted(ids) if await seed_the_old_way(old, g, small_canon())]
         assert sorted(await new.guilds.seed_many(ids, small_canon())) == expected
-        assert dump(old.path) == dump(new.path)
+        assert await dump(old) == await dump(new)
 
         # A newer canon: everything new for everyone, nothing undone.
         for store in (old, new):
@@ -269,13 +254,13 @@ async def test_seed_many_matches_seeding_one_by_one_row_for_row(
         expected = [g for g in ids if await seed_the_old_way(old, g, newer_canon())]
         assert expected == ids
         assert await new.guilds.seed_many(ids, newer_canon()) == ids
-        assert dump(old.path) == dump(new.path)
+        assert await dump(old) == await dump(new)
     finally:
         await old.close()
         await new.close()
 
     # The admins' work survived both seeds.
-    store = await Store.open(tmp_path / "new.db")
+    store = await Store.open(another_database)
     try:
         on_jo = await store.characters.get(5, "on-jo")
         assert on_jo is not None
@@ -296,6 +281,7 @@ async def test_seed_many_matches_seeding_one_by_one_row_for_row(
         await store.close()
 
 
+@pytest.mark.sqlite_only("counts statements with SQLite's trace callback")
 async def test_seed_many_of_a_thousand_servers_runs_as_many_statements_as_of_ten(store: Store) -> None:
     canon = small_canon()
     statements: list[str] = []
@@ -323,8 +309,8 @@ async def test_seed_many_of_a_thousand_servers_runs_as_many_statements_as_of_ten
     assert len(await store.characters.list(1010)) == len(canon.characters)
 
 
-async def test_seed_many_is_idempotent_over_a_second_call_and_a_restart(tmp_path: Path) -> None:
-    path = tmp_path / "h.db"
+async def test_seed_many_is_idempotent_over_a_second_call_and_a_restart(database: str | Path) -> None:
+    path = database
     canon = small_canon()
     ids = list(range(1, 301))
     store = await Store.open(path, clock=FakeClock())
@@ -355,11 +341,11 @@ async def test_seed_many_brings_back_a_server_the_bot_had_left_and_adds_nothing(
     assert await store.guilds.seed_many([1, 2], canon) == [1, 2]
     await store.guilds.left(1)
     assert await store.guilds.seeded(canon.version) == {2}
-    before = await count_rows(store.path)
+    before = await count_rows(store)
     assert await store.guilds.seed_many([1, 2], canon) == []
     assert await store.guilds.left_at(1) is None
     assert await store.guilds.seeded(canon.version) == {1, 2}
-    assert await count_rows(store.path) == before
+    assert await count_rows(store) == before
 
 
 async def test_seed_many_forgets_reads_cached_before_it(store: Store) -> None:
@@ -375,7 +361,7 @@ async def test_seed_many_checks_the_canon_before_writing_anything(store: Store) 
     )
     with pytest.raises(ValueError, match="2 to 10"):
         await store.guilds.seed_many([1, 2, 3], canon)
-    assert (await count_rows(store.path))["guilds"] == 0
+    assert (await count_rows(store))["guilds"] == 0
 
 
 # -- settings ---------------------------------------------------------------------
@@ -495,7 +481,7 @@ async def test_every_enum_value_round_trips_and_the_schema_rejects_others(store:
     async def bad(conn: aiosqlite.Connection) -> None:
         await conn.execute("UPDATE characters SET status = 'vampire'")
 
-    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+    with pytest.raises(INTEGRITY_ERRORS, match=r"CHECK|check constraint"):
         await store.writer.submit(bad)
 
 
@@ -622,7 +608,7 @@ async def test_a_thousand_members_voting_at_once(store: Store) -> None:
     assert results == [m % 3 for m in range(1000)]
     assert await store.theories.tally(GUILD, theory.id) == Tally(theory.id, (334, 333, 333))
     assert store.writer.stats.batches - batches <= 10
-    assert (await count_rows(store.path))["votes"] == 1000
+    assert (await count_rows(store))["votes"] == 1000
 
 
 async def test_one_member_voting_fifty_times_at_once_keeps_one_vote(store: Store) -> None:
@@ -644,11 +630,11 @@ async def test_a_closed_poll_takes_no_votes(store: Store) -> None:
     closed = (await store.theories.close_poll(GUILD, ADMIN, theory.id))[0]
     assert closed.status is TheoryStatus.CLOSED
     assert (await store.theories.close_poll(GUILD, None, theory.id))[0] == closed  # no change
-    before = await count_rows(store.path)
+    before = await count_rows(store)
     assert await store.theories.cast_vote(GUILD, theory.id, 2, 0) is None
     assert await store.theories.cast_vote(GUILD, theory.id, 1, 0) is None  # no change of mind
     assert await store.theories.retract_vote(GUILD, theory.id, 1) is False
-    assert await count_rows(store.path) == before
+    assert await count_rows(store) == before
     assert await vote_of(store, GUILD, theory.id, 1) == 1
     assert [e.action for e in await store.audit.list(GUILD, "theory.close")] == ["theory.close"]
     with pytest.raises(NoSuchRecord):
@@ -731,6 +717,7 @@ async def test_meta_get_set_delete(store: Store) -> None:
 # -- backup, and the plans of the hot queries ------------------------------------------
 
 
+@pytest.mark.sqlite_only("SQLite's online backup; PostgreSQL is backed up with pg_dump")
 async def test_backup_is_a_sound_copy_and_never_overwrites(store: Store, tmp_path: Path) -> None:
     await store.guilds.seed_many([GUILD], small_canon())
     dest = await store.backup(tmp_path / "backup.db")
@@ -762,6 +749,7 @@ async def test_backup_is_a_sound_copy_and_never_overwrites(store: Store, tmp_pat
         ),
     ],
 )
+@pytest.mark.sqlite_only("SQLite's EXPLAIN QUERY PLAN")
 async def test_hot_queries_use_an_index(store: Store, sql: str, index: str) -> None:
     plan = " ".join(row[3] for row in await store._reader.execute_fetchall(f"EXPLAIN QUERY PLAN {sql}"))
     assert index in plan, plan

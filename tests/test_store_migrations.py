@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 
 import aiosqlite
@@ -18,6 +17,7 @@ from bot.store._migrate import (
     split_sql,
 )
 from bot.store._open import APPLICATION_ID
+from tests.store_fixtures import DATABASE_ERRORS
 
 NEWEST = len(load_migrations())
 
@@ -75,6 +75,7 @@ async def test_every_earlier_version_upgrades_to_the_newest_schema(tmp_path: Pat
     assert await schema(old) == await schema(tmp_path / "fresh.db")
 
 
+@pytest.mark.sqlite_only("SQLite's PRAGMAs")
 async def test_every_pragma_is_in_effect_on_both_connections(store: Store) -> None:
     async def pragmas(conn: aiosqlite.Connection) -> dict[str, object]:
         found: dict[str, object] = {}
@@ -89,16 +90,16 @@ async def test_every_pragma_is_in_effect_on_both_connections(store: Store) -> No
 
 
 async def test_the_reader_cannot_write(store: Store) -> None:
-    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+    with pytest.raises(DATABASE_ERRORS, match=r"readonly|read-only"):
         await store._reader.execute("INSERT INTO meta (key, value) VALUES ('a', 'b')")
 
 
-async def test_reopening_keeps_the_data(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "h.db")
+async def test_reopening_keeps_the_data(database: str | Path) -> None:
+    store = await Store.open(database)
     await store.meta.set("hello", "world")
     await store.guilds.seen(42)
     await store.close()
-    store = await Store.open(tmp_path / "h.db")
+    store = await Store.open(database)
     try:
         assert await store.meta.get("hello") == "world"
         assert await store.guilds.seen(42) is False

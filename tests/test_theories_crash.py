@@ -8,16 +8,16 @@ host runs it; nothing in it is mocked.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import signal
-import sqlite3
 import sys
 import time
 from collections.abc import Callable
-from contextlib import closing
 from pathlib import Path
 
 from tests.fakediscord import FakeDiscord, FakeGuild, FakeMember, InteractionResult
+from tests.store_fixtures import read_outside
 from tests.test_theories import shown_counts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,27 +25,31 @@ BURST = 1000
 IN_FLIGHT = 20  # clicks the steady stream leaves unanswered at most
 
 
-async def until(check: Callable[[], bool], timeout: float, what: str) -> None:  # noqa: ASYNC109
+async def until(check: Callable[[], object], timeout: float, what: str) -> None:  # noqa: ASYNC109
+    """Wait until ``check()`` (or what it returns, if awaitable) is truthy."""
     deadline = time.monotonic() + timeout
-    while not check():
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await asyncio.sleep(0.005)
 
 
-def votes(db: Path, theory_id: int) -> dict[int, int]:
-    with closing(sqlite3.connect(db)) as conn:
-        rows = conn.execute(
-            "SELECT member_id, option_position FROM votes WHERE theory_id = ?", (theory_id,)
-        ).fetchall()
-    return {int(m): int(o) for m, o in rows}
+async def votes(db: str | Path, theory_id: int) -> dict[int, int]:
+    sql = "SELECT member_id, option_position FROM votes WHERE theory_id = ?"
+    return {int(m): int(o) for m, o in await read_outside(db, sql, (theory_id,))}
 
 
-async def start(fake: FakeDiscord, db: Path) -> asyncio.subprocess.Process:
+async def start(fake: FakeDiscord, db: str | Path) -> asyncio.subprocess.Process:
+    """``python -m bot`` on the SQLite file ``db``, or the PostgreSQL database at ``db``."""
     env = {
         **{k: v for k, v in fake.env().items() if not k.startswith("HALFBIE_DB")},
         "DISCORD_TOKEN": fake.token,
-        "HALFBIE_DB": str(db),
+        ("HALFBIE_DB" if isinstance(db, Path) else "HALFBIE_DATABASE_URL"): str(db),
         "HALFBIE_LOG_LEVEL": "WARNING",
     }
     identified = len(fake.identify_times)
@@ -59,10 +63,10 @@ async def start(fake: FakeDiscord, db: Path) -> asyncio.subprocess.Process:
 
 
 async def test_sigkill_in_a_burst_loses_no_answered_vote_and_the_tally_is_fixed_at_start(
-    fake_discord: FakeDiscord, guild: FakeGuild, tmp_path: Path
+    fake_discord: FakeDiscord, guild: FakeGuild, database: str | Path
 ) -> None:
     fake = fake_discord
-    db = tmp_path / "h.db"
+    db = database
     members = [guild.add_member(f"fan{i}") for i in range(BURST + 1)]
     late_fan = members.pop()
     proc = await start(fake, db)
@@ -118,7 +122,7 @@ async def test_sigkill_in_a_burst_loses_no_answered_vote_and_the_tally_is_fixed_
     proc = await start(fake, db)
     try:
         # Every vote whose click was answered was committed before the answer.
-        stored = votes(db, theory_id)
+        stored = await votes(db, theory_id)
         clicked = {r.member.id: int(r.payload["data"]["custom_id"].split(":")[2]) for r in kept}  # type: ignore[union-attr]
         assert {m: stored.get(m) for m in clicked} == clicked
         # At start the bot finds the message behind the database and corrects it.
@@ -136,9 +140,9 @@ async def test_sigkill_in_a_burst_loses_no_answered_vote_and_the_tally_is_fixed_
         output, _ = await asyncio.wait_for(proc.communicate(), timeout=30)
     assert proc.returncode == 0, output.decode()
     assert "Traceback" not in output.decode()
-    with closing(sqlite3.connect(db)) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert not os.path.exists(f"{db}-wal") or os.path.getsize(f"{db}-wal") == 0
+    if isinstance(db, Path):
+        assert await read_outside(db, "PRAGMA integrity_check") == [("ok",)]
+        assert not os.path.exists(f"{db}-wal") or os.path.getsize(f"{db}-wal") == 0
     print(
         f"\nSIGKILL after {len(kept)} answers, {len(results)} clicks sent; "
         f"{len(stored)} votes committed; "

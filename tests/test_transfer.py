@@ -18,7 +18,7 @@ import pytest
 from bot.models import NewsFields, TheoryFields
 from bot.store import Store, TransferError
 from bot.store.transfer import FORMAT, discover, dumps, loads
-from tests.store_fixtures import ARTICLE, FakeClock, character, small_canon
+from tests.store_fixtures import ARTICLE, FakeClock, character, read_outside, small_canon
 
 ROOT = Path(__file__).resolve().parent.parent
 GUILD = 1001
@@ -28,33 +28,48 @@ ADMIN = 7
 Snapshot = dict[str, list[tuple[Any, ...]]]
 
 
-def snapshot(db: Path, guild_id: int) -> Snapshot:
-    """Every row of the server, table by table, read with plain sqlite3 (not the code under
-    test): tables with a guild_id column, and theory_options through their theory.  Its
-    waiting reminders and poll closes (jobs the import schedules afresh from the data) are
-    compared by what they do, not by their ids."""
-    with closing(sqlite3.connect(db)) as conn:
-        names = [
-            str(row[0])
-            for row in conn.execute(
-                "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            )
-        ]
-        out: Snapshot = {}
-        for name in sorted(names):
-            columns = [str(col[1]) for col in conn.execute(f"PRAGMA table_info({name})")]
-            if name == "jobs":
-                sql = (
-                    "SELECT kind, key, due_at, payload FROM jobs WHERE guild_id = ? AND state = 'pending' "
-                    "AND kind IN ('remind', 'close_poll')"
+async def snapshot(where: Store | Path, guild_id: int) -> Snapshot:
+    """Every row of the server, table by table, read through a connection of the test's own
+    (not the code under test): tables with a guild_id column, and theory_options through
+    their theory.  Its waiting reminders and poll closes (jobs the import schedules afresh
+    from the data) are compared by what they do, not by their ids."""
+    if isinstance(where, Store) and where.path is None:
+        catalogue = await read_outside(
+            where,
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name <> 'halfbie_schema'",
+        )
+    else:
+        path = where.path if isinstance(where, Store) else where
+        assert path is not None
+        with closing(sqlite3.connect(path)) as conn:
+            names = [
+                str(row[0])
+                for row in conn.execute(
+                    "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
                 )
-            elif "guild_id" in columns:
-                sql = f"SELECT * FROM {name} WHERE guild_id = ?"
-            elif name == "theory_options":
-                sql = f"SELECT * FROM {name} WHERE theory_id IN (SELECT id FROM theories WHERE guild_id = ?)"
-            else:
-                continue
-            out[name] = sorted(conn.execute(sql, (guild_id,)).fetchall(), key=repr)
+            ]
+            catalogue = [
+                (name, str(col[1])) for name in names for col in conn.execute(f"PRAGMA table_info({name})")
+            ]
+    columns: dict[str, list[str]] = {}
+    for name, column in catalogue:
+        columns.setdefault(str(name), []).append(str(column))
+    out: Snapshot = {}
+    for name in sorted(columns):
+        if name == "jobs":
+            sql = (
+                f"SELECT kind, key, due_at, payload FROM jobs WHERE guild_id = {guild_id} "
+                "AND state = 'pending' AND kind IN ('remind', 'close_poll')"
+            )
+        elif "guild_id" in columns[name]:
+            sql = f"SELECT * FROM {name} WHERE guild_id = {guild_id}"
+        elif name == "theory_options":
+            theories = f"SELECT id FROM theories WHERE guild_id = {guild_id}"
+            sql = f"SELECT * FROM {name} WHERE theory_id IN ({theories})"
+        else:
+            continue
+        out[name] = sorted(await read_outside(where, sql), key=repr)
     return out
 
 
@@ -124,8 +139,8 @@ async def test_server_tables_are_found_from_the_schema_parents_first(store: Stor
 async def test_export_wipe_import_round_trips_a_server_exactly(store: Store) -> None:
     await busy_server(store, GUILD)
     await busy_server(store, OTHER, members=3)
-    before = snapshot(store.path, GUILD)
-    other = snapshot(store.path, OTHER)
+    before = await snapshot(store, GUILD)
+    other = await snapshot(store, OTHER)
     for table in ("guilds", "votes", "scores", "audit", "guild_settings", "characters", "news", "theories"):
         assert before[table], f"the test server has no {table} rows"
     assert before["theory_options"]
@@ -142,14 +157,14 @@ async def test_export_wipe_import_round_trips_a_server_exactly(store: Store) -> 
     }
 
     await wipe(store, GUILD)
-    assert all(not rows for rows in snapshot(store.path, GUILD).values())
+    assert all(not rows for rows in (await snapshot(store, GUILD)).values())
 
     result = await store.transfer.import_guild(loads(text))
     assert result.guild_id == GUILD
     assert not result.replaced
     assert result.renumbered == {}  # same database: every id is free again
-    assert snapshot(store.path, GUILD) == before
-    assert snapshot(store.path, OTHER) == other
+    assert await snapshot(store, GUILD) == before
+    assert await snapshot(store, OTHER) == other
     # and the store reads it as before
     assert len(await store.theories.list(GUILD)) == len(await store.theories.list(OTHER))
     assert (await store.settings.get(GUILD)).language == "ko"
@@ -175,18 +190,18 @@ async def test_a_document_from_an_older_schema_imports_with_the_new_columns_defa
 async def test_import_refuses_an_existing_server_unless_replace(store: Store) -> None:
     await busy_server(store, GUILD)
     document = await store.transfer.export_guild(GUILD)
-    exported = snapshot(store.path, GUILD)
+    exported = await snapshot(store, GUILD)
     theory = (await store.theories.list(GUILD))[0]
     await store.theories.cast_vote(GUILD, theory.id, 999, 0)  # a change after the export
-    changed = snapshot(store.path, GUILD)
+    changed = await snapshot(store, GUILD)
 
     with pytest.raises(TransferError, match=r"already has data.*--replace"):
         await store.transfer.import_guild(document)
-    assert snapshot(store.path, GUILD) == changed
+    assert await snapshot(store, GUILD) == changed
 
     result = await store.transfer.import_guild(document, replace=True)
     assert result.replaced
-    assert snapshot(store.path, GUILD) == exported
+    assert await snapshot(store, GUILD) == exported
 
 
 async def test_import_refuses_newer_versions_and_foreign_rows_and_is_all_or_nothing(
@@ -227,7 +242,7 @@ async def test_import_refuses_newer_versions_and_foreign_rows_and_is_all_or_noth
     for bad, message in cases:
         with pytest.raises(TransferError, match=message):
             await store.transfer.import_guild(bad)
-        assert all(not rows for rows in snapshot(store.path, GUILD).values()), message
+        assert all(not rows for rows in (await snapshot(store, GUILD)).values()), message
     with pytest.raises(TransferError, match="not JSON"):
         loads("{ nope")
 
@@ -240,10 +255,10 @@ async def test_import_into_another_database_keeps_the_data_when_ids_are_taken(
     host = await Store.open(tmp_path / "new-host.db", clock=FakeClock())
     try:
         await busy_server(host, OTHER)  # ids 1, 2, ... are taken there
-        other = snapshot(host.path, OTHER)
+        other = await snapshot(host, OTHER)
         result = await host.transfer.import_guild(loads(text))
         assert set(result.renumbered) == {"news", "theories", "audit"}
-        assert snapshot(host.path, OTHER) == other
+        assert await snapshot(host, OTHER) == other
 
         async def view(s: Store) -> list[Any]:
             theories = await s.theories.list(GUILD)
@@ -263,6 +278,25 @@ async def test_import_into_another_database_keeps_the_data_when_ids_are_taken(
         await host.close()
 
 
+async def test_ids_given_out_after_an_import_come_after_the_imported_ones(
+    store: Store, another_database: str | Path
+) -> None:
+    await busy_server(store, GUILD)
+    text = dumps(await store.transfer.export_guild(GUILD))
+    host = await Store.open(another_database, clock=FakeClock())
+    try:
+        await host.transfer.import_guild(loads(text))  # ids kept: none was taken there
+        kept = await snapshot(host, GUILD)
+        theory = await host.theories.create(OTHER, ADMIN, TheoryFields("New?", ("Yes", "No"), ARTICLE))
+        news = await host.news.add(OTHER, ADMIN, NewsFields("New", None, "2024-05-02", ARTICLE))
+        entries = await host.audit.list(OTHER)
+        assert theory.id > max(row[0] for row in kept["theories"])
+        assert news.id > max(row[0] for row in kept["news"])
+        assert min(e.id for e in entries) > max(row[0] for row in kept["audit"])
+    finally:
+        await host.close()
+
+
 # -- backup during a burst of votes ---------------------------------------------------------
 
 
@@ -276,6 +310,7 @@ def count_votes(path: Path) -> int:
         return int(conn.execute("SELECT COUNT(*) FROM votes").fetchone()[0])
 
 
+@pytest.mark.sqlite_only("SQLite's online backup; PostgreSQL is backed up with pg_dump")
 async def test_backup_during_a_burst_of_1000_votes_is_sound(store: Store, tmp_path: Path) -> None:
     await store.guilds.seed_many([GUILD], small_canon())
     theories = await store.theories.list(GUILD)
@@ -327,11 +362,12 @@ def one_line_error(code: int, err: str, *needles: str) -> None:
         assert needle in lines[0], (needle, lines[0])
 
 
+@pytest.mark.sqlite_only("the command line opens config.db_path (bot/__main__.py)")
 async def test_cli_export_import_round_trip_and_one_line_refusals(store: Store, tmp_path: Path) -> None:
     await busy_server(store, GUILD)
     await busy_server(store, OTHER)
     db = store.path
-    before = snapshot(db, GUILD)
+    before = await snapshot(db, GUILD)
     out = tmp_path / "server.json"
 
     one_line_error(*(await halfbie(db, "export", "--guild", "abc"))[::2], "--guild", "'abc'")
@@ -366,15 +402,16 @@ async def test_cli_export_import_round_trip_and_one_line_refusals(store: Store, 
     code, stdout, err = await halfbie(db, "import", str(out), "--replace")
     assert code == 0, err
     assert "replaced" in stdout
-    assert snapshot(db, GUILD) == before  # the running store's database, written by another process
+    assert await snapshot(db, GUILD) == before  # the running store's database, written by another process
 
     fresh = tmp_path / "fresh.db"  # a new host: the import creates the database
     code, stdout, err = await halfbie(fresh, "import", str(out))
     assert code == 0, err
     assert f"imported server {GUILD}" in stdout
-    assert snapshot(fresh, GUILD) == before
+    assert await snapshot(fresh, GUILD) == before
 
 
+@pytest.mark.sqlite_only("SQLite's online backup; PostgreSQL is backed up with pg_dump")
 async def test_cli_backup_while_votes_pour_in(store: Store, tmp_path: Path) -> None:
     await store.guilds.seed_many([GUILD], small_canon())
     dest = tmp_path / "backup.db"

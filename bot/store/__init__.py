@@ -1,6 +1,7 @@
-"""Halfbie's data store: SQLite through aiosqlite, one writer with group commit.
+"""Halfbie's data store: SQLite through aiosqlite (the default) or PostgreSQL through
+asyncpg, one writer with group commit on either.
 
-    store = await Store.open("data/halfbie.db", clock=clock)
+    store = await Store.open("data/halfbie.db", clock=clock)   # or "postgresql://..."
     await store.theories.cast_vote(guild_id, theory_id, member_id, option)
     await store.close()
 
@@ -20,13 +21,15 @@ from pathlib import Path
 
 import aiosqlite
 
+from ._conn import Connection
 from ._db import Db
-from ._migrate import apply_migrations, load_migrations
+from ._migrate import apply_migrations, load_migrations, load_pg_migrations
 from ._open import absolute, check_location, connect, inspect
+from ._pg import is_postgres_url, open_postgres, redact
 from .announcements import AnnouncementQueries
 from .audit import AuditQueries
 from .characters import CharacterQueries
-from .errors import AlreadyExists, NoSuchRecord, StoreClosed, StoreError, StoreOpenError
+from .errors import AlreadyExists, NoSuchRecord, StoreClosed, StoreError, StoreOpenError, StoreUnavailable
 from .guilds import GuildQueries
 from .jobs import JobQueries
 from .members import MemberQueries
@@ -46,6 +49,7 @@ __all__ = [
     "StoreClosed",
     "StoreError",
     "StoreOpenError",
+    "StoreUnavailable",
     "TransferError",
     "Work",
     "Writer",
@@ -60,15 +64,18 @@ class Store:
 
     def __init__(
         self,
-        path: Path,
+        path: Path | None,
         version: int,
-        reader: aiosqlite.Connection,
-        writer_conn: aiosqlite.Connection,
+        reader: Connection,
+        writer_conn: Connection,
         writer: Writer,
         clock: Callable[[], float],
+        *,
+        location: str | None = None,
     ) -> None:
         # Use Store.open(); this only wires what it opened.
-        self.path = path
+        self.path = path  # the SQLite file; None on PostgreSQL
+        self.location = location or str(path)  # for messages: the file, or the URL without password
         self.version = version
         self.writer = writer
         self.clock = clock
@@ -99,6 +106,9 @@ class Store:
     ) -> Store:
         """Open (or create) the database and bring its schema up to date.
 
+        ``path`` is an SQLite file (a path, or ``sqlite:///path``) or a PostgreSQL URL
+        (``postgresql://user@host/db``); see :meth:`_open_postgres` for the latter.
+
         Raises StoreOpenError, whose message is one sentence for the host, when the
         folder is missing or not writable, the file is not writable, not an SQLite
         database, corrupt, another program's, or from a newer Halfbie.  A file that
@@ -107,6 +117,10 @@ class Store:
         ``migrate=False`` (``halfbie backup`` and ``export`` beside a running bot) opens an
         existing file at the schema it has, never creates or upgrades one.
         """
+        if is_postgres_url(path):
+            return await cls._open_postgres(str(path), clock=clock, migrate=migrate)
+        if isinstance(path, str) and path.startswith("sqlite:///"):
+            path = path.removeprefix("sqlite:///")  # as SQLAlchemy: sqlite:////abs, sqlite:///relative
         path = absolute(path)
         migrations = await asyncio.to_thread(load_migrations)
         exists = check_location(path)
@@ -130,6 +144,30 @@ class Store:
         log.info("opened the database at %s (schema version %d)", path, version)
         return cls(path, version, reader, writer_conn, writer, clock)
 
+    @classmethod
+    async def _open_postgres(cls, url: str, *, clock: Callable[[], float], migrate: bool) -> Store:
+        """A PostgreSQL database: the same checks as a file's (a foreign database, a newer
+        schema, one sentence each), migrations under an advisory lock, one writer
+        connection with group commit, and a small pool for reads."""
+        newest = len(await asyncio.to_thread(load_migrations))
+        migrations = await asyncio.to_thread(load_pg_migrations)
+        if migrations[-1].version != newest:  # a packaging mistake, not the host's
+            raise StoreOpenError(
+                f"PostgreSQL's migrations end at {migrations[-1].version}, SQLite's at {newest}"
+            )
+        version, writer_conn, reader = await open_postgres(url, migrations, newest=newest, migrate=migrate)
+        writer = Writer(writer_conn)
+        writer.start()
+        location = redact(url)
+        log.info("opened the database at %s (schema version %d)", location, version)
+        return cls(None, version, reader, writer_conn, writer, clock, location=location)
+
+    @property
+    def available(self) -> bool:
+        """Whether writes can be committed now: False on PostgreSQL from a lost connection
+        until the store has reconnected (always True on SQLite, a file beside the bot)."""
+        return bool(getattr(self._writer_conn, "available", True)) and not self._closed
+
     async def close(self) -> None:
         """Commit what is queued, then close both connections.  Safe to call twice."""
         if self._closed:
@@ -138,14 +176,15 @@ class Store:
         self._db.closed = True
         try:
             await self.writer.close()
-            try:
-                await self._writer_conn.execute("PRAGMA optimize")
-            except aiosqlite.Error:
-                log.warning("PRAGMA optimize failed while closing", exc_info=True)
+            if self.path is not None:
+                try:
+                    await self._writer_conn.execute("PRAGMA optimize")
+                except aiosqlite.Error:
+                    log.warning("PRAGMA optimize failed while closing", exc_info=True)
         finally:
             await self._reader.close()
             await self._writer_conn.close()
-        log.info("closed the database at %s", self.path)
+        log.info("closed the database at %s", self.location)
 
     async def backup(self, dest_path: str | os.PathLike[str]) -> Path:
         """Copy the database, consistent as of one moment, to a new file.
@@ -155,6 +194,11 @@ class Store:
         """
         if self._closed:
             raise StoreClosed()
+        if not isinstance(self._reader, aiosqlite.Connection):
+            raise StoreError(
+                "on PostgreSQL, back up with pg_dump (pg_dump -Fc -f halfbie.dump URL) while the "
+                "bot runs; halfbie backup copies an SQLite file"
+            )
         dest, partial = _backup_paths(dest_path)
         target = await aiosqlite.connect(partial, isolation_level=None)
         try:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, Generic, TypeAlias, TypeVar
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Generic, TypeVar
 
-import aiosqlite
-
+from ._conn import Connection, Params, Row
 from .errors import StoreClosed
 from .writer import Work, Writer
 
@@ -16,10 +14,9 @@ __all__ = ["Cached", "Db", "GuildCache", "Params", "fetch_all", "fetch_one", "fe
 
 T = TypeVar("T")
 V = TypeVar("V")
-Params: TypeAlias = Iterable[Any] | Mapping[str, Any]
 
 
-def from_row(cls: type[T], row: sqlite3.Row, **computed: Any) -> T:
+def from_row(cls: type[T], row: Row, **computed: Any) -> T:
     """A record (a dataclass of :mod:`bot.models`) from a row: each field from the column
     of its name, unless given in ``computed`` (an enum, a parsed JSON, a nested record)."""
     columns = set(row.keys())
@@ -31,17 +28,17 @@ def from_row(cls: type[T], row: sqlite3.Row, **computed: Any) -> T:
     return cls(**values, **computed)
 
 
-async def fetch_all(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+async def fetch_all(conn: Connection, sql: str, params: Params = ()) -> list[Row]:
     """Run one statement and return its rows, in a single call to the connection's thread."""
     return list(await conn.execute_fetchall(sql, params))
 
 
-async def fetch_one(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> sqlite3.Row | None:
+async def fetch_one(conn: Connection, sql: str, params: Params = ()) -> Row | None:
     rows = await fetch_all(conn, sql, params)
     return rows[0] if rows else None
 
 
-async def fetch_value(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> Any:
+async def fetch_value(conn: Connection, sql: str, params: Params = ()) -> Any:
     row = await fetch_one(conn, sql, params)
     return None if row is None else row[0]
 
@@ -85,7 +82,7 @@ class GuildCache:
 class Db:
     """Reads go to the reader connection, writes are jobs for the writer."""
 
-    def __init__(self, reader: aiosqlite.Connection, writer: Writer, clock: Callable[[], float]) -> None:
+    def __init__(self, reader: Connection, writer: Writer, clock: Callable[[], float]) -> None:
         self._reader = reader
         self.writer = writer
         self._clock = clock
@@ -96,12 +93,12 @@ class Db:
         """Unix seconds from the injected clock; taken by the caller, never inside a job."""
         return int(self._clock())
 
-    async def read_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    async def read_all(self, sql: str, params: Params = ()) -> list[Row]:
         if self.closed:
             raise StoreClosed()
         return await fetch_all(self._reader, sql, params)
 
-    async def read_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+    async def read_one(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self.read_all(sql, params)
         return rows[0] if rows else None
 

@@ -20,7 +20,14 @@ import aiosqlite
 
 from .errors import StoreOpenError
 
-__all__ = ["Migration", "MigrationError", "apply_migrations", "load_migrations", "split_sql"]
+__all__ = [
+    "Migration",
+    "MigrationError",
+    "apply_migrations",
+    "load_migrations",
+    "load_pg_migrations",
+    "split_sql",
+]
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -38,13 +45,26 @@ class Migration:
 
 def load_migrations() -> tuple[Migration, ...]:
     """Read the migrations shipped in the package (works from any working directory)."""
-    folder = importlib.resources.files("bot.store").joinpath("migrations")
-    files = [(entry.name, entry.read_text("utf-8")) for entry in folder.iterdir()]
-    return parse_migrations(files)
+    return parse_migrations(_files("migrations"))
 
 
-def parse_migrations(files: Iterable[tuple[str, str]]) -> tuple[Migration, ...]:
-    """Turn ``(file name, text)`` pairs into migrations; refuse gaps and duplicates."""
+def load_pg_migrations() -> tuple[Migration, ...]:
+    """PostgreSQL's migrations (``migrations_pg/``), numbered in step with SQLite's: the
+    first is a baseline that creates the schema as of its number on a new database (there
+    were no PostgreSQL databases before it); each later one matches SQLite's of its number."""
+    return parse_migrations(_files("migrations_pg"), baseline=True)
+
+
+def _files(name: str) -> list[tuple[str, str]]:
+    folder = importlib.resources.files("bot.store").joinpath(name)
+    return [(entry.name, entry.read_text("utf-8")) for entry in folder.iterdir()]
+
+
+def parse_migrations(files: Iterable[tuple[str, str]], *, baseline: bool = False) -> tuple[Migration, ...]:
+    """Turn ``(file name, text)`` pairs into migrations; refuse gaps and duplicates.
+
+    With ``baseline`` the numbers start at the lowest file's, not at 1.
+    """
     found: dict[int, Migration] = {}
     for name, text in files:
         if not name.endswith(".sql"):
@@ -57,7 +77,8 @@ def parse_migrations(files: Iterable[tuple[str, str]]) -> tuple[Migration, ...]:
             raise ValueError(f"two migrations numbered {version}: {found[version].name}, {name}")
         found[version] = Migration(version, name, split_sql(text, name))
     ordered = tuple(found[v] for v in sorted(found))
-    for expected, migration in enumerate(ordered, start=1):
+    first = ordered[0].version if baseline and ordered else 1
+    for expected, migration in enumerate(ordered, start=first):
         if migration.version != expected:
             raise ValueError(f"migration {expected:04d} is missing (found {migration.name})")
     return ordered

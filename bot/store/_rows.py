@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +22,7 @@ from bot.models import (
     TheoryStatus,
 )
 
+from ._conn import Row
 from ._db import from_row
 
 __all__ = [
@@ -92,7 +92,7 @@ def params_of(record: Any, **computed: Any) -> dict[str, Any]:
     return values
 
 
-def source_from_row(row: sqlite3.Row, prefix: str = "source") -> SourceRef:
+def source_from_row(row: Row, prefix: str = "source") -> SourceRef:
     return SourceRef(
         name=row[f"{prefix}_name"],
         certainty=Certainty(row[f"{prefix}_certainty"]),
@@ -117,7 +117,9 @@ def source_from_json(value: Any) -> SourceRef | None:
     if not value:
         return None
     data = json.loads(value) if isinstance(value, str) else value
-    return SourceRef(str(data["name"]), Certainty(data["certainty"]), data.get("url"), data.get("quote"))
+    return SourceRef(
+        str(data["name"]), Certainty(data["certainty"]), data.get("url"), data.get("quote"), data.get("name_ko")
+    )
 
 
 def source_json(source: SourceRef | None) -> str | None:
@@ -139,7 +141,7 @@ CHARACTER_COLUMNS = (
 )
 
 
-def character_from_row(row: sqlite3.Row) -> Character:
+def character_from_row(row: Row) -> Character:
     fields = from_row(
         CharacterFields,
         row,
@@ -183,7 +185,7 @@ NEWS_COLUMNS = (
 )
 
 
-def news_from_row(row: sqlite3.Row) -> NewsItem:
+def news_from_row(row: Row) -> NewsItem:
     fields = from_row(
         NewsFields, row, source=source_from_row(row), key=row["seed_key"], spoiler=Spoiler(row["spoiler"])
     )
@@ -213,10 +215,10 @@ THEORY_SELECT = (
 )
 
 
-def theories_from_rows(rows: list[sqlite3.Row]) -> list[Theory]:
+def theories_from_rows(rows: list[Row]) -> list[Theory]:
     """Fold rows of :data:`THEORY_SELECT` (ordered by theory, then position) into theories."""
     labels: dict[int, list[tuple[str, str | None]]] = {}
-    firsts: dict[int, sqlite3.Row] = {}
+    firsts: dict[int, Row] = {}
     for row in rows:
         theory_id = row["id"]
         if theory_id not in firsts:
@@ -226,7 +228,7 @@ def theories_from_rows(rows: list[sqlite3.Row]) -> list[Theory]:
     return [_theory(row, labels[theory_id]) for theory_id, row in firsts.items()]
 
 
-def _theory(row: sqlite3.Row, options: list[tuple[str, str | None]]) -> Theory:
+def _theory(row: Row, options: list[tuple[str, str | None]]) -> Theory:
     korean = tuple(ko or "" for _, ko in options)
     fields = from_row(
         TheoryFields,

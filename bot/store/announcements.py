@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-import aiosqlite
-
 from bot.models import Announcement
 
+from ._conn import Connection
 from ._db import Db, from_row
 
 __all__ = ["AnnouncementQueries"]
@@ -34,7 +33,7 @@ class AnnouncementQueries:
         """The topic's announcement is now this message (a correction keeps the original's
         time, so a run of corrections cannot edit one message forever)."""
 
-        async def job(conn: aiosqlite.Connection) -> None:
+        async def job(conn: Connection) -> None:
             await conn.execute(
                 "INSERT INTO announcements (guild_id, topic, channel_id, message_id, posted_at, before) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, topic) DO UPDATE SET "

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from bot.models import AuditEntry
 
+from ._conn import Connection, Row
 from ._db import Db, fetch_one, from_row
 from ._rows import as_json
 
@@ -19,7 +17,7 @@ __all__ = ["AuditQueries", "Author", "ensure_guild", "record"]
 _COLUMNS = "id, guild_id, at, actor_id, action, target, old, new"
 
 
-async def ensure_guild(conn: aiosqlite.Connection, guild_id: int, now: int) -> None:
+async def ensure_guild(conn: Connection, guild_id: int, now: int) -> None:
     """Make sure the server's row exists, inside a job, before writing rows that need it."""
     await conn.execute(
         "INSERT INTO guilds (guild_id, first_seen_at) VALUES (?, ?) ON CONFLICT (guild_id) DO NOTHING",
@@ -38,7 +36,7 @@ class Author:
 
 
 async def record(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     by: Author,
     action: str,
     target: str | int,
@@ -57,7 +55,7 @@ async def record(
     return _entry(row)
 
 
-def _entry(row: sqlite3.Row) -> AuditEntry:
+def _entry(row: Row) -> AuditEntry:
     return from_row(AuditEntry, row)
 
 

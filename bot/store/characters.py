@@ -6,10 +6,9 @@ import builtins
 import dataclasses
 from collections.abc import Iterable, Sequence
 
-import aiosqlite
-
 from bot.models import Character, CharacterFields, SourceRef, Status
 
+from ._conn import Connection
 from ._db import Cached, Db, fetch_one
 from ._rows import CHARACTER_COLUMNS, changes, character_from_row, character_params, plain
 from .audit import Author, ensure_guild, record
@@ -42,7 +41,7 @@ _SET_FIELDS = ", ".join(f"{n} = :{n}" for n in _PARAM_NAMES if n != "key")
 
 
 async def _insert_characters(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     guild_id: int,
     characters: Iterable[CharacterFields],
     *,
@@ -64,7 +63,7 @@ async def _insert_characters(
     )
 
 
-async def _read(conn: aiosqlite.Connection, guild_id: int, key: str) -> Character | None:
+async def _read(conn: Connection, guild_id: int, key: str) -> Character | None:
     row = await fetch_one(
         conn,
         f"SELECT {CHARACTER_COLUMNS} FROM characters WHERE guild_id = ? AND key = ?",
@@ -73,7 +72,7 @@ async def _read(conn: aiosqlite.Connection, guild_id: int, key: str) -> Characte
     return None if row is None else character_from_row(row)
 
 
-async def _current(conn: aiosqlite.Connection, guild_id: int, key: str) -> Character:
+async def _current(conn: Connection, guild_id: int, key: str) -> Character:
     found = await _read(conn, guild_id, key)
     if found is None or found.removed_at is not None:
         raise NoSuchRecord("character", key)
@@ -128,7 +127,7 @@ class CharacterQueries:
         removed card, which the admin may restore instead)."""
         now = self._db.now()
 
-        async def job(conn: aiosqlite.Connection) -> Character:
+        async def job(conn: Connection) -> Character:
             await ensure_guild(conn, guild_id, now)
             existing = await _read(conn, guild_id, fields.key)
             if existing is not None:
@@ -166,7 +165,7 @@ class CharacterQueries:
     ) -> Character:
         now = self._db.now()
 
-        async def job(conn: aiosqlite.Connection) -> Character:
+        async def job(conn: Connection) -> Character:
             old = await _current(conn, guild_id, key)
             new_fields = fields
             if new_fields is None:
@@ -205,7 +204,7 @@ class CharacterQueries:
         now = self._db.now()
         state = "IS NULL" if removed else "IS NOT NULL"
 
-        async def job(conn: aiosqlite.Connection) -> Character:
+        async def job(conn: Connection) -> Character:
             row = await fetch_one(
                 conn,
                 "UPDATE characters SET removed_at = ?, updated_at = ?, updated_by = ? "

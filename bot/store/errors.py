@@ -41,3 +41,8 @@ class NoSuchRecord(StoreError):
         self.kind = kind
         self.key = key
         super().__init__(f"{kind} {key!r} not found")
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached now (PostgreSQL restarting, the network): the write
+    was not committed, so the member is told to try again; the store reconnects by itself."""

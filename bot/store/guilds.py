@@ -6,10 +6,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import aiosqlite
-
 from bot.models import Canon, Stage
 
+from ._conn import Connection
 from ._db import Db, fetch_all, fetch_value
 from ._rows import as_json, character_params, check_options, news_params, theory_params
 from .audit import ensure_guild
@@ -37,13 +36,21 @@ class _Values:
         row = f"({_marks(len(self.columns) + 1)})"
         self.sql = f"(VALUES {', '.join([row] * len(rows))}) AS v"
         self.params = [value for i, fields in enumerate(rows) for value in (i, *fields.values())]
+        # A column that is NULL in every row is selected as a plain NULL: the database then
+        # takes the type of the column it goes into (PostgreSQL cannot tell the type of a
+        # VALUES column that holds only NULLs, and would call it text).
+        self._empty = {c for c in self.columns if all(fields[c] is None for fields in rows)}
 
     def __bool__(self) -> bool:
         return bool(self.columns)
 
+    def column(self, name: str) -> str:
+        """The VALUES column holding the table's column ``name`` (``v.column2``, ...)."""
+        return "NULL" if name in self._empty else f"v.column{self.columns.index(name) + 2}"
+
     def select(self) -> str:
         """``v.column2, v.column3, ...``: the table's columns, in :attr:`columns` order."""
-        return ", ".join(f"v.column{i + 2}" for i in range(len(self.columns)))
+        return ", ".join(self.column(name) for name in self.columns)
 
 
 class _SeedPlan:
@@ -132,7 +139,7 @@ class _SeedPlan:
         # take the canon's corrections (a character's statements, a news item's text and
         # sources, a theory's wording and spoiler level; never a poll's options).
         def refresh(table: str, v: _Values, key: str, columns: Sequence[str], untouched: str) -> None:
-            sets = ", ".join(f"{c} = v.column{v.columns.index(c) + 2}" for c in columns)
+            sets = ", ".join(f"{c} = {v.column(c)}" for c in columns)
             out.append(
                 (
                     f"UPDATE {table} SET {sets} FROM {v.sql}, guilds AS g "
@@ -217,7 +224,7 @@ class GuildQueries:
         the bot had left is simply back (its ``left_at`` is cleared)."""
         now = self._db.now()
 
-        async def job(conn: aiosqlite.Connection) -> bool:
+        async def job(conn: Connection) -> bool:
             known = await fetch_value(
                 conn,
                 "UPDATE guilds SET left_at = NULL WHERE guild_id = ? RETURNING guild_id",
@@ -234,7 +241,7 @@ class GuildQueries:
         """The bot left (or was removed from) the server; its data goes at the next purge."""
         now = self._db.now()
 
-        async def job(conn: aiosqlite.Connection) -> None:
+        async def job(conn: Connection) -> None:
             await conn.execute(
                 "UPDATE guilds SET left_at = ? WHERE guild_id = ? AND left_at IS NULL",
                 (now, guild_id),
@@ -277,7 +284,7 @@ class GuildQueries:
 
         ascending = sorted(ids)  # rows get their ids by server, whatever the chunks
 
-        async def job(conn: aiosqlite.Connection) -> set[int]:
+        async def job(conn: Connection) -> set[int]:
             seeded: set[int] = set()  # their settings and characters change
             for start in range(0, len(ascending), plan.chunk):
                 chunk = ascending[start : start + plan.chunk]
@@ -294,7 +301,7 @@ class GuildQueries:
     async def purge_left_before(self, ts: int) -> list[int]:
         """Delete every server the bot left before ``ts``, with all its rows (cascade)."""
 
-        async def job(conn: aiosqlite.Connection) -> list[int]:
+        async def job(conn: Connection) -> list[int]:
             rows = await conn.execute_fetchall(
                 "DELETE FROM guilds WHERE left_at IS NOT NULL AND left_at < ? RETURNING guild_id",
                 (ts,),

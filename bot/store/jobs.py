@@ -9,21 +9,20 @@ re-armed or cancelled) changes nothing.
 
 The ``*_in`` functions run inside another module's writer job, so a feature's write and
 the job it schedules, cancels or completes commit together.  The SQL is standard
-(``RETURNING`` too, which PostgreSQL has); PostgreSQL will claim with ``FOR UPDATE SKIP
-LOCKED`` behind the same methods.
+(``RETURNING`` too) and runs on both stores as written; claiming with ``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL, for several processes sharing one database, is still to come
+behind the same methods (one process per database today).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Collection, Mapping
 from types import MappingProxyType
 
-import aiosqlite
-
 from bot.models import Job, JobState, NewJob
 
+from ._conn import Connection, Row
 from ._db import Db, fetch_all, fetch_one, from_row
 
 __all__ = ["NOTE_LIMIT", "JobQueries", "cancel_in", "complete_in", "schedule_in"]
@@ -38,12 +37,12 @@ _COLUMNS = (
 _HELD = "id = :id AND state = 'claimed' AND claimed_by = :owner"
 
 
-def _job(row: sqlite3.Row) -> Job:
+def _job(row: Row) -> Job:
     payload = MappingProxyType(json.loads(row["payload"]))
     return from_row(Job, row, payload=payload, state=JobState(row["state"]))
 
 
-def _ordered(rows: list[sqlite3.Row]) -> list[Job]:
+def _ordered(rows: list[Row]) -> list[Job]:
     # RETURNING gives rows in no particular order
     return sorted((_job(row) for row in rows), key=lambda job: (job.due_at, job.id))
 
@@ -65,7 +64,7 @@ def _marks(values: Collection[str]) -> str:
     return ", ".join("?" * len(values))
 
 
-async def _schedule(conn: aiosqlite.Connection, new: NewJob, payload: str) -> Job:
+async def _schedule(conn: Connection, new: NewJob, payload: str) -> Job:
     # Replace rather than update: the new row gets a new id, hence a new nonce, and a
     # run still in flight under the old id can no longer complete or retry anything.
     await conn.execute("DELETE FROM jobs WHERE kind = ? AND key = ?", (new.kind, new.key))
@@ -79,7 +78,7 @@ async def _schedule(conn: aiosqlite.Connection, new: NewJob, payload: str) -> Jo
     return _job(row)
 
 
-async def schedule_in(conn: aiosqlite.Connection, new: NewJob) -> Job:
+async def schedule_in(conn: Connection, new: NewJob) -> Job:
     """Schedule (or re-arm) a job inside the caller's writer job, in its transaction.
 
     Call :meth:`bot.scheduler.Scheduler.wake` after the commit if the job may be due
@@ -88,7 +87,7 @@ async def schedule_in(conn: aiosqlite.Connection, new: NewJob) -> Job:
     return await _schedule(conn, new, _payload_text(new.payload))
 
 
-async def cancel_in(conn: aiosqlite.Connection, kind: str, key: str) -> bool:
+async def cancel_in(conn: Connection, kind: str, key: str) -> bool:
     """Cancel a job that has not finished, inside the caller's writer job.
 
     True when a pending or claimed job was removed.  A claimed one may be running: its
@@ -103,7 +102,7 @@ async def cancel_in(conn: aiosqlite.Connection, kind: str, key: str) -> bool:
     return bool(rows)
 
 
-async def complete_in(conn: aiosqlite.Connection, job: Job, now: int, *, note: str | None = None) -> bool:
+async def complete_in(conn: Connection, job: Job, now: int, *, note: str | None = None) -> bool:
     """Mark ``job`` done inside the writer job that commits its effect.
 
     True if it is done under this claim (also when it already was); False when the
@@ -139,7 +138,7 @@ class JobQueries:
         a new row, pending at its due time, with no attempts yet."""
         text = _payload_text(new.payload)
 
-        async def job(conn: aiosqlite.Connection) -> Job:
+        async def job(conn: Connection) -> Job:
             return await _schedule(conn, new, text)
 
         return await self._db.write(job)
@@ -147,7 +146,7 @@ class JobQueries:
     async def cancel(self, kind: str, key: str) -> bool:
         """Cancel a job that has not finished; see :func:`cancel_in`."""
 
-        async def job(conn: aiosqlite.Connection) -> bool:
+        async def job(conn: Connection) -> bool:
             return await cancel_in(conn, kind, key)
 
         return await self._db.write(job)
@@ -183,7 +182,7 @@ class JobQueries:
             return []
         marks = _marks(kinds)
 
-        async def job(conn: aiosqlite.Connection) -> list[Job]:
+        async def job(conn: Connection) -> list[Job]:
             rows = await fetch_all(
                 conn,
                 "UPDATE jobs SET state = 'claimed', claimed_by = ?, lease_until = ?, "
@@ -203,7 +202,7 @@ class JobQueries:
         """Mark a claimed job done (its handler returned); see :func:`complete_in`."""
         now = self._db.now()
 
-        async def write(conn: aiosqlite.Connection) -> bool:
+        async def write(conn: Connection) -> bool:
             return await complete_in(conn, job, now, note=note)
 
         return await self._db.write(write)
@@ -233,7 +232,7 @@ class JobQueries:
         belong to a run that stopped or crashed, and need not wait for their lease.
         """
 
-        async def job(conn: aiosqlite.Connection) -> int:
+        async def job(conn: Connection) -> int:
             rows = await fetch_all(
                 conn,
                 "UPDATE jobs SET state = 'pending', claimed_by = NULL, lease_until = NULL "
@@ -253,7 +252,7 @@ class JobQueries:
         """Delete done and failed jobs that finished before ``before`` (the daily purge);
         returns how many."""
 
-        async def job(conn: aiosqlite.Connection) -> int:
+        async def job(conn: Connection) -> int:
             rows = await fetch_all(
                 conn,
                 "DELETE FROM jobs WHERE state IN ('done', 'failed') AND done_at < ? RETURNING id",
@@ -267,7 +266,7 @@ class JobQueries:
         if job.claimed_by is None:
             raise ValueError("only a claimed job can be retried or failed")
 
-        async def write(conn: aiosqlite.Connection) -> bool:
+        async def write(conn: Connection) -> bool:
             rows = await fetch_all(
                 conn,
                 f"UPDATE jobs SET {assignments} WHERE {_HELD} RETURNING id",

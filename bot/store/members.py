@@ -9,10 +9,9 @@ touches another server's rows, nor another member's.
 
 from __future__ import annotations
 
-import aiosqlite
-
 from bot.models import DeletedMemberData, MemberData, VotedTheory
 
+from ._conn import Connection
 from ._db import Db, fetch_all
 
 __all__ = ["MemberQueries"]
@@ -65,7 +64,7 @@ class MemberQueries:
         return what went.  Other members' votes and scores, and other servers, are
         untouched (points others scored on a theory resolved earlier stay as scored)."""
 
-        async def job(conn: aiosqlite.Connection) -> DeletedMemberData:
+        async def job(conn: Connection) -> DeletedMemberData:
             scores = await fetch_all(
                 conn,
                 "DELETE FROM scores WHERE guild_id = ? AND member_id = ? RETURNING theory_id, points",

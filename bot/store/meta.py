@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import aiosqlite
-
+from ._conn import Connection
 from ._db import Db
 
 __all__ = ["MetaQueries"]
@@ -18,7 +17,7 @@ class MetaQueries:
         return None if value is None else str(value)
 
     async def set(self, key: str, value: str) -> None:
-        async def job(conn: aiosqlite.Connection) -> None:
+        async def job(conn: Connection) -> None:
             await conn.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -30,7 +29,7 @@ class MetaQueries:
     async def delete(self, key: str) -> bool:
         """Forget ``key``; return whether it was set."""
 
-        async def job(conn: aiosqlite.Connection) -> bool:
+        async def job(conn: Connection) -> bool:
             rows = await conn.execute_fetchall("DELETE FROM meta WHERE key = ? RETURNING key", (key,))
             return bool(list(rows))
 

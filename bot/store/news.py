@@ -7,8 +7,6 @@ import dataclasses
 import json
 from typing import Any
 
-import aiosqlite
-
 from bot.models import (
     Certainty,
     NewsFields,
@@ -16,6 +14,7 @@ from bot.models import (
     SourceRef,
 )
 
+from ._conn import Connection
 from ._db import Db, fetch_one
 from ._rows import NEWS_COLUMNS, changes, news_from_row, news_params, plain
 from .audit import Author, ensure_guild, record
@@ -58,7 +57,7 @@ _NEWEST_FIRST = "ORDER BY COALESCE(happened_on, reported_on) DESC, id DESC"
 _NO_LIMIT = 2**63 - 1  # LIMIT with no end, portably (SQLite has no LIMIT ALL)
 
 
-async def _current(conn: aiosqlite.Connection, guild_id: int, news_id: int) -> NewsItem:
+async def _current(conn: Connection, guild_id: int, news_id: int) -> NewsItem:
     row = await fetch_one(
         conn,
         f"SELECT {NEWS_COLUMNS} FROM news WHERE guild_id = ? AND id = ? AND removed_at IS NULL",
@@ -124,7 +123,7 @@ class NewsQueries:
         """Add an item; AlreadyExists only if it carries a seed key the server has."""
         now = self._db.now()
 
-        async def job(conn: aiosqlite.Connection) -> NewsItem:
+        async def job(conn: Connection) -> NewsItem:
             await ensure_guild(conn, guild_id, now)
             row = await fetch_one(
                 conn,
@@ -148,7 +147,7 @@ class NewsQueries:
         """Replace an item's text and source (its seed key stays); audited."""
         now = self._db.now()
 
-        async def job(conn: aiosqlite.Connection) -> NewsItem:
+        async def job(conn: Connection) -> NewsItem:
             old = await _current(conn, guild_id, news_id)
             new = NewsItem(
                 guild_id,
@@ -178,7 +177,7 @@ class NewsQueries:
         every previous value, so the trail alone can bring it back.  Returns the item."""
         now = self._db.now()
 
-        async def job(conn: aiosqlite.Connection) -> NewsItem:
+        async def job(conn: Connection) -> NewsItem:
             old = await _current(conn, guild_id, news_id)
             await conn.execute(
                 "UPDATE news SET removed_at = ? WHERE guild_id = ? AND id = ?",
@@ -196,7 +195,7 @@ class NewsQueries:
         """
         now = self._db.now()
 
-        async def job(conn: aiosqlite.Connection) -> NewsItem:
+        async def job(conn: Connection) -> NewsItem:
             row = await fetch_one(
                 conn,
                 f"SELECT {NEWS_COLUMNS} FROM news WHERE guild_id = ? AND id = ? AND removed_at IS NOT NULL",

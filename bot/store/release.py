@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
-
-import aiosqlite
 
 from bot.models import (
     Job,
@@ -21,6 +18,7 @@ from bot.models import (
     Stage,
 )
 
+from ._conn import Connection, Row
 from ._db import Db, fetch_one, from_row
 from ._rows import as_json, changes, plain, source_from_json
 from .audit import Author, ensure_guild, record
@@ -34,7 +32,7 @@ __all__ = ["ReleaseQueries", "reschedule_reminders_in"]
 _RELEASE_COLUMNS = "guild_id, stage, premiere_at, updated_at, updated_by, premiere_source"
 
 
-def _release(row: sqlite3.Row) -> Release:
+def _release(row: Row) -> Release:
     return from_row(
         Release, row, stage=Stage(row["stage"]), premiere_source=source_from_json(row["premiere_source"])
     )
@@ -81,7 +79,7 @@ class ReleaseQueries:
         """
         now = self._db.now()
 
-        async def job(conn: aiosqlite.Connection) -> ReleaseChange:
+        async def job(conn: Connection) -> ReleaseChange:
             entry = await fetch_one(
                 conn,
                 "SELECT action, old, new FROM audit WHERE guild_id = ? AND id = ? "
@@ -110,7 +108,7 @@ class ReleaseQueries:
         is released already."""
         now = self._db.now()
 
-        async def work(conn: aiosqlite.Connection) -> ReleaseChange | None:
+        async def work(conn: Connection) -> ReleaseChange | None:
             current = await _read_release(conn, guild_id)
             change = None
             if current.premiere_at == premiere_at and current.stage is not Stage.RELEASED:
@@ -138,7 +136,7 @@ class ReleaseQueries:
     ) -> ReleaseChange:
         now = self._db.now()
 
-        async def job(conn: aiosqlite.Connection) -> ReleaseChange:
+        async def job(conn: Connection) -> ReleaseChange:
             return await _apply(conn, guild_id, actor_id, action, wanted, now)
 
         return await self._db.write(job)
@@ -156,9 +154,7 @@ _TRACKED = (
 )
 
 
-async def _schedule_reminders(
-    conn: aiosqlite.Connection, guild_id: int, premiere_at: int | None, now: int
-) -> None:
+async def _schedule_reminders(conn: Connection, guild_id: int, premiere_at: int | None, now: int) -> None:
     """Inside the job that moves the premiere: one ``remind`` job per countdown moment
     still ahead; a moment already past gets none (a "one week to go" posted three days
     before would be wrong), and clearing the date cancels what has not been posted.
@@ -178,7 +174,7 @@ async def _schedule_reminders(
         await schedule_in(conn, NewJob(JobKind.RELEASED, str(guild_id), premiere_at, guild_id, payload))
 
 
-async def reschedule_reminders_in(conn: aiosqlite.Connection, guild_id: int, now: int) -> None:
+async def reschedule_reminders_in(conn: Connection, guild_id: int, now: int) -> None:
     """Inside an import: the reminders of the premiere date it loaded."""
     premiere_at = (await _read_release(conn, guild_id)).premiere_at
     if premiere_at is not None:
@@ -191,13 +187,13 @@ def _values(release: Release) -> dict[str, Any]:
     return {"stage": release.stage, "premiere_at": release.premiere_at, "premiere_source": source}
 
 
-async def _read_release(conn: aiosqlite.Connection, guild_id: int) -> Release:
+async def _read_release(conn: Connection, guild_id: int) -> Release:
     row = await fetch_one(conn, f"SELECT {_RELEASE_COLUMNS} FROM release WHERE guild_id = ?", (guild_id,))
     return _default_release(guild_id) if row is None else _release(row)
 
 
 async def _apply(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     guild_id: int,
     actor_id: int | None,
     action: str,

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 from typing import Any
-
-import aiosqlite
 
 from bot.models import GuildSettings, SpoilerMode
 
+from ._conn import Connection, Row
 from ._db import Cached, Db, fetch_one
 from ._rows import changes, plain
 from .audit import Author, ensure_guild, record
@@ -28,7 +26,7 @@ _UPSERT = (
 )
 
 
-def _from_row(row: sqlite3.Row) -> GuildSettings:
+def _from_row(row: Row) -> GuildSettings:
     values = {name: row[name] for name in _FIELDS}
     values["spoiler_mode"] = SpoilerMode(values["spoiler_mode"])
     return GuildSettings(guild_id=row["guild_id"], **values)
@@ -45,7 +43,7 @@ def _validated(changes_: dict[str, Any]) -> dict[str, Any]:
     return changes_
 
 
-async def ensure_settings(conn: aiosqlite.Connection, guild_id: int, now: int) -> None:
+async def ensure_settings(conn: Connection, guild_id: int, now: int) -> None:
     """Create the default row inside a job (the seed does); never changes an existing one."""
     await conn.execute(
         "INSERT INTO guild_settings (guild_id, updated_at) VALUES (?, ?) ON CONFLICT (guild_id) DO NOTHING",
@@ -53,7 +51,7 @@ async def ensure_settings(conn: aiosqlite.Connection, guild_id: int, now: int) -
     )
 
 
-async def _read(conn: aiosqlite.Connection, guild_id: int) -> GuildSettings:
+async def _read(conn: Connection, guild_id: int) -> GuildSettings:
     row = await fetch_one(conn, f"SELECT {_COLUMNS} FROM guild_settings WHERE guild_id = ?", (guild_id,))
     return GuildSettings(guild_id=guild_id) if row is None else _from_row(row)
 
@@ -82,7 +80,7 @@ class SettingsQueries:
         wanted = _validated(dict(changes_))
         now = self._db.now()
 
-        async def job(conn: aiosqlite.Connection) -> GuildSettings:
+        async def job(conn: Connection) -> GuildSettings:
             old = await _read(conn, guild_id)
             new = dataclasses.replace(old, **wanted)
             before, after = changes(plain(old), plain(new))

@@ -16,8 +16,6 @@ import builtins
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import aiosqlite
-
 from bot.models import (
     Job,
     JobKind,
@@ -33,6 +31,7 @@ from bot.models import (
     Vote,
 )
 
+from ._conn import Connection
 from ._db import Db, fetch_all, fetch_one, fetch_value
 from ._rows import THEORY_SELECT, check_options, plain, theories_from_rows, theory_params
 from .audit import Author, ensure_guild, record
@@ -132,7 +131,7 @@ def _tallies(rows: Iterable[Any], theories: Iterable[Theory]) -> dict[int, Tally
     return {theory_id: Tally(theory_id, tuple(n)) for theory_id, n in counts.items()}
 
 
-async def _insert_options(conn: aiosqlite.Connection, theory_id: int, fields: TheoryFields) -> None:
+async def _insert_options(conn: Connection, theory_id: int, fields: TheoryFields) -> None:
     korean = fields.options_ko or (None,) * len(fields.options)
     await conn.executemany(
         _INSERT_OPTIONS,
@@ -140,7 +139,7 @@ async def _insert_options(conn: aiosqlite.Connection, theory_id: int, fields: Th
     )
 
 
-async def _read(conn: aiosqlite.Connection, guild_id: int, theory_id: int) -> Theory | None:
+async def _read(conn: Connection, guild_id: int, theory_id: int) -> Theory | None:
     rows = await fetch_all(
         conn,
         f"{THEORY_SELECT} WHERE t.guild_id = ? AND t.id = ? AND t.removed_at IS NULL ORDER BY o.position",
@@ -206,7 +205,7 @@ class TheoryQueries:
         check_options(fields)
         now = self._db.now()
 
-        async def job(conn: aiosqlite.Connection) -> Theory:
+        async def job(conn: Connection) -> Theory:
             await ensure_guild(conn, guild_id, now)
             theory_id = await fetch_value(
                 conn,
@@ -250,7 +249,7 @@ class TheoryQueries:
             "now": self._db.now(),
         }
 
-        async def job(conn: aiosqlite.Connection) -> int | None:
+        async def job(conn: Connection) -> int | None:
             rows = list(await conn.execute_fetchall(_CAST_VOTE, params))
             return int(rows[0][0]) if rows else None
 
@@ -265,7 +264,7 @@ class TheoryQueries:
             "now": self._db.now(),
         }
 
-        async def job(conn: aiosqlite.Connection) -> bool:
+        async def job(conn: Connection) -> bool:
             return bool(list(await conn.execute_fetchall(_RETRACT_VOTE, params)))
 
         return await self._db.write(job)
@@ -321,7 +320,7 @@ class TheoryQueries:
     async def set_shown(self, guild_id: int, theory_id: int, message_id: int, shown: str) -> None:
         """Record what the poll message shows now (only if it is still that message)."""
 
-        async def job(conn: aiosqlite.Connection) -> None:
+        async def job(conn: Connection) -> None:
             await conn.execute(
                 "UPDATE theories SET shown = ? WHERE guild_id = ? AND id = ? AND message_id = ?",
                 (shown, guild_id, theory_id, message_id),
@@ -332,7 +331,7 @@ class TheoryQueries:
     async def forget_message(self, guild_id: int, theory_id: int, message_id: int) -> None:
         """The poll message is gone (deleted in Discord): stop refreshing it."""
 
-        async def job(conn: aiosqlite.Connection) -> None:
+        async def job(conn: Connection) -> None:
             await conn.execute(
                 "UPDATE theories SET channel_id = NULL, message_id = NULL, shown = NULL "
                 "WHERE guild_id = ? AND id = ? AND message_id = ?",
@@ -347,7 +346,7 @@ class TheoryQueries:
         """Remember a newly posted poll message and what it shows; return where the
         previous one was (channel, message), if any, so it can be retired."""
 
-        async def job(conn: aiosqlite.Connection) -> tuple[int, int] | None:
+        async def job(conn: Connection) -> tuple[int, int] | None:
             old = await fetch_one(
                 conn,
                 "SELECT channel_id, message_id FROM theories "
@@ -378,7 +377,7 @@ class TheoryQueries:
         close cancels that job instead.  NoSuchRecord if unknown."""
         now = self._db.now()
 
-        async def work(conn: aiosqlite.Connection) -> tuple[Theory, bool]:
+        async def work(conn: Connection) -> tuple[Theory, bool]:
             closed = await _close(conn, guild_id, theory_id, actor_id, now)
             if job is not None:
                 await complete_in(conn, job, now)
@@ -407,7 +406,7 @@ class TheoryQueries:
         """
         now = self._db.now()
 
-        async def job(conn: aiosqlite.Connection) -> Resolution:
+        async def job(conn: Connection) -> Resolution:
             before = await _read(conn, guild_id, theory_id)
             if before is None:
                 raise NoSuchRecord("theory", theory_id)
@@ -502,7 +501,7 @@ class TheoryQueries:
         Audited with what was deleted.  Returns the theory as it was."""
         now = self._db.now()
 
-        async def job(conn: aiosqlite.Connection) -> Theory:
+        async def job(conn: Connection) -> Theory:
             theory = await _read(conn, guild_id, theory_id)
             if theory is None:
                 raise NoSuchRecord("theory", theory_id)
@@ -548,7 +547,7 @@ def close_job(guild_id: int, theory_id: int, closes_at: int) -> NewJob:
     return NewJob(JobKind.CLOSE_POLL, str(theory_id), closes_at, guild_id, {"theory_id": theory_id})
 
 
-async def reschedule_closing_in(conn: aiosqlite.Connection, guild_id: int) -> None:
+async def reschedule_closing_in(conn: Connection, guild_id: int) -> None:
     """Inside an import: the closing jobs of the open polls it loaded."""
     rows = await fetch_all(
         conn,
@@ -562,7 +561,7 @@ async def reschedule_closing_in(conn: aiosqlite.Connection, guild_id: int) -> No
 
 
 async def _schedule_result(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     guild_id: int,
     theory_id: int,
     entry_id: int,
@@ -576,7 +575,7 @@ async def _schedule_result(
 
 
 async def _close(
-    conn: aiosqlite.Connection, guild_id: int, theory_id: int, actor_id: int | None, now: int
+    conn: Connection, guild_id: int, theory_id: int, actor_id: int | None, now: int
 ) -> tuple[Theory, bool]:
     """Inside a job: stop an open poll taking votes (audited); the theory as it is now, and
     whether this call closed it. NoSuchRecord if there is no such theory."""

@@ -26,23 +26,22 @@ reference to it in the document follows; the result counts them, because the but
 a renumbered poll's old message still carry the old id.  Audit entries keep their text
 as written.
 
-The SQL that moves rows is standard (quoted identifiers, EXISTS subqueries);
-only :func:`discover` and :func:`_schema_version` read SQLite's catalogue
-(``sqlite_schema``, ``PRAGMA table_info`` / ``foreign_key_list`` / ``user_version``):
-SQLite-specific, to be replaced by ``information_schema`` queries in a PostgreSQL store.
+The SQL that moves rows is standard (quoted identifiers, EXISTS subqueries); only
+:func:`discover` and :func:`_schema_version` read the database's catalogue, each in the
+form of its store (SQLite's ``sqlite_schema`` and PRAGMAs; PostgreSQL's
+``information_schema`` and ``halfbie_schema``).  On PostgreSQL an import that keeps ids
+moves the id sequences past them (SQLite hands out the largest id plus one by itself).
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiosqlite
-
+from ._conn import DATABASE_ERRORS, Connection, is_postgres
 from ._db import Db, fetch_all, fetch_value
 from .errors import StoreError
 from .release import reschedule_reminders_in
@@ -136,12 +135,15 @@ def _q(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-async def discover(conn: aiosqlite.Connection) -> Schema:
-    """Read the server-owned tables and their keys from the database's catalogue.
+async def discover(conn: Connection) -> Schema:
+    """Read the server-owned tables and their keys from the database's catalogue."""
+    if is_postgres(conn):
+        return _finish(await _discover_postgres(conn))
+    return _finish(await _discover_sqlite(conn))
 
-    SQLite-specific (``sqlite_schema`` and PRAGMAs); a PostgreSQL store reads the same
-    from ``information_schema``.
-    """
+
+async def _discover_sqlite(conn: Connection) -> dict[str, Table]:
+    """SQLite's catalogue: ``sqlite_schema`` and PRAGMAs."""
     names = [
         str(row[0])
         for row in await fetch_all(
@@ -190,6 +192,82 @@ async def discover(conn: aiosqlite.Connection) -> Schema:
             else None
         )
         tables[name] = Table(name, columns, primary_key, rowid_key, tuple(foreign_keys))
+    return tables
+
+
+_PG_COLUMNS = """
+SELECT c.table_name, c.column_name, c.is_identity
+FROM information_schema.columns AS c
+JOIN information_schema.tables AS t
+  ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'
+WHERE c.table_schema = current_schema()
+ORDER BY c.table_name, c.ordinal_position
+"""
+
+# Keys with their columns in order; a foreign key's parent columns in the same order.
+_PG_KEYS = """
+SELECT con.conname AS name, con.contype::text AS type, rel.relname AS table_name,
+       parent.relname AS parent, k.n,
+       (SELECT attname FROM pg_attribute WHERE attrelid = con.conrelid AND attnum = k.col) AS column_name,
+       (SELECT attname FROM pg_attribute WHERE attrelid = con.confrelid AND attnum = con.confkey[k.n])
+           AS parent_column
+FROM pg_constraint AS con
+JOIN pg_class AS rel ON rel.oid = con.conrelid
+JOIN pg_namespace AS ns ON ns.oid = rel.relnamespace AND ns.nspname = current_schema()
+LEFT JOIN pg_class AS parent ON parent.oid = con.confrelid
+CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(col, n)
+WHERE con.contype IN ('p', 'f')
+ORDER BY rel.relname, con.conname, k.n
+"""
+
+
+async def _discover_postgres(conn: Connection) -> dict[str, Table]:
+    """PostgreSQL's catalogue; an id the database hands out is an identity column."""
+    columns: dict[str, list[str]] = {}
+    identity: dict[str, set[str]] = {}
+    for row in await fetch_all(conn, _PG_COLUMNS):
+        name = str(row["table_name"])
+        columns.setdefault(name, []).append(str(row["column_name"]))
+        if row["is_identity"] == "YES":
+            identity.setdefault(name, set()).add(str(row["column_name"]))
+    primary: dict[str, list[str]] = {}
+    foreign: dict[tuple[str, str], list[Any]] = {}
+    for row in await fetch_all(conn, _PG_KEYS):
+        if row["type"] == "p":
+            primary.setdefault(str(row["table_name"]), []).append(str(row["column_name"]))
+        else:
+            foreign.setdefault((str(row["table_name"]), str(row["name"])), []).append(row)
+    tables: dict[str, Table] = {}
+    for name, names in columns.items():
+        if name == _MARKER:
+            continue
+        primary_key = tuple(primary.get(name, ()))
+        foreign_keys = tuple(
+            ForeignKey(
+                parent=str(rows[0]["parent"]),
+                columns=tuple(str(r["column_name"]) for r in rows),
+                parent_columns=tuple(str(r["parent_column"]) for r in rows),
+            )
+            for (table, _), rows in sorted(foreign.items())
+            if table == name
+        )
+        referring = {column for fk in foreign_keys for column in fk.columns}
+        rowid_key = (
+            primary_key[0]
+            if len(primary_key) == 1
+            and primary_key[0] in identity.get(name, set())
+            and primary_key[0] != GUILD_COLUMN
+            and primary_key[0] not in referring
+            else None
+        )
+        tables[name] = Table(name, tuple(names), primary_key, rowid_key, foreign_keys)
+    return tables
+
+
+_MARKER = "halfbie_schema"  # PostgreSQL's version row: not a server's
+
+
+def _finish(tables: dict[str, Table]) -> Schema:
     # A foreign key that names no parent columns refers to the parent's primary key.
     for name, table in list(tables.items()):
         fixed = tuple(
@@ -244,9 +322,26 @@ def _dependency_order(owned: Mapping[str, Table]) -> tuple[Table, ...]:
     return tuple(ordered)
 
 
-async def _schema_version(conn: aiosqlite.Connection) -> int:
-    """The database's schema version (SQLite-specific: ``PRAGMA user_version``)."""
+async def _schema_version(conn: Connection) -> int:
+    """The database's schema version (``PRAGMA user_version``; a row on PostgreSQL)."""
+    if is_postgres(conn):
+        return int(await fetch_value(conn, f"SELECT version FROM {_MARKER}"))
     return int(await fetch_value(conn, "PRAGMA user_version"))
+
+
+async def _move_id_sequences(conn: Connection, schema: Schema) -> None:
+    """PostgreSQL: ids handed out after an import that kept ids come after them."""
+    if not is_postgres(conn):
+        return
+    for table in schema.tables:
+        if table.rowid_key is None:
+            continue
+        name, key = _q(table.name), _q(table.rowid_key)
+        await conn.execute(
+            f"SELECT setval(pg_get_serial_sequence(?, ?), "
+            f"COALESCE((SELECT MAX({key}) FROM {name}), 0) + 1, false)",
+            (table.name, table.rowid_key),
+        )
 
 
 # -- values ---------------------------------------------------------------------------------
@@ -399,7 +494,7 @@ def _check_references(schema: Schema, tables: Mapping[str, list[dict[str, Any]]]
 
 
 async def _renumber(
-    conn: aiosqlite.Connection, schema: Schema, tables: dict[str, list[dict[str, Any]]]
+    conn: Connection, schema: Schema, tables: dict[str, list[dict[str, Any]]]
 ) -> dict[str, int]:
     """Give a new id to every row whose id another server already uses here, and make
     every reference to it in the document follow.  Returns how many per table."""
@@ -443,14 +538,14 @@ async def _renumber(
     return counts
 
 
-async def _delete_guild(conn: aiosqlite.Connection, schema: Schema, guild_id: int) -> None:
+async def _delete_guild(conn: Connection, schema: Schema, guild_id: int) -> None:
     """Delete every row of the server, children first (not relying on cascades)."""
     for table in reversed(schema.tables):
         name = _q(table.name)
         await conn.execute(f"DELETE FROM {name} WHERE {schema.scope(table, name)}", (guild_id,))
 
 
-async def _insert(conn: aiosqlite.Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+async def _insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows as given; rows naming the same columns go in one statement."""
     groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
     for row in rows:
@@ -466,7 +561,7 @@ def _order_by(table: Table) -> str:
     return ", ".join(_q(c) for c in (table.primary_key or table.columns))
 
 
-async def _guild_exists(conn: aiosqlite.Connection, guild_id: int) -> bool:
+async def _guild_exists(conn: Connection, guild_id: int) -> bool:
     found = await fetch_value(
         conn, f"SELECT 1 FROM {_q(ROOT_TABLE)} WHERE {_q(GUILD_COLUMN)} = ?", (guild_id,)
     )
@@ -487,7 +582,7 @@ class TransferQueries:
         """
         now = self._db.now()
 
-        async def job(conn: aiosqlite.Connection) -> dict[str, Any]:
+        async def job(conn: Connection) -> dict[str, Any]:
             if not await _guild_exists(conn, guild_id):
                 raise TransferError(f"there is no server {guild_id} in this database")
             schema = await discover(conn)
@@ -526,7 +621,7 @@ class TransferQueries:
         parsed = _parse(document)
         now = self._db.now()
 
-        async def job(conn: aiosqlite.Connection) -> ImportResult:
+        async def job(conn: Connection) -> ImportResult:
             version = await _schema_version(conn)
             if parsed.schema_version > version:
                 raise TransferError(
@@ -551,20 +646,21 @@ class TransferQueries:
                 rows = tables.get(table.name, [])
                 await _insert(conn, table, rows)
                 counts[table.name] = len(rows)
+            await _move_id_sequences(conn, schema)
             await reschedule_reminders_in(conn, parsed.guild_id, now)
             await reschedule_closing_in(conn, parsed.guild_id)
             return ImportResult(parsed.guild_id, counts, exists, renumbered)
 
         result: list[ImportResult] = []
 
-        async def server_job(conn: aiosqlite.Connection) -> list[int]:
+        async def server_job(conn: Connection) -> list[int]:
             result.append(await job(conn))
             return [result[0].guild_id]
 
         try:
             await self._db.write_servers(server_job)
             return result[0]
-        except sqlite3.Error as exc:  # a constraint the document breaks
+        except DATABASE_ERRORS as exc:  # a constraint the document breaks
             raise TransferError(
                 f"the database refused its rows ({' '.join(str(exc).split())}); nothing changed"
             ) from exc

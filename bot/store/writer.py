@@ -13,6 +13,13 @@ from the caller, not from inside the job): when one job raises, the batch is rol
 back, that job's caller gets the exception, and the other jobs run again in a new
 transaction.  That retry uses a savepoint per job, so a second failing job costs no
 further re-runs; the common path takes no savepoints at all.
+
+PostgreSQL runs the same writer over one asyncpg connection (:mod:`bot.store._pg`):
+each commit is a round trip and a WAL flush there too, so batching pays the same way.
+A job whose statement fails aborts PostgreSQL's transaction, which the rollback and the
+savepoint retry above already handle.  When the connection is lost, the batch's callers
+get :class:`StoreUnavailable` (nothing they asked for was committed) and the next batch
+reconnects.
 """
 
 from __future__ import annotations
@@ -24,16 +31,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
 
-import aiosqlite
-
-from .errors import StoreClosed
+from ._conn import Connection
+from .errors import StoreClosed, StoreUnavailable
 
 __all__ = ["Work", "Writer", "WriterStats"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Work: TypeAlias = Callable[[aiosqlite.Connection], Awaitable[T]]
+Work: TypeAlias = Callable[[Connection], Awaitable[T]]
 
 DEFAULT_MAX_BATCH = 2_000
 
@@ -58,7 +64,7 @@ class _Pending:
 class Writer:
     """Owns the write connection; everything that changes the database goes through it."""
 
-    def __init__(self, conn: aiosqlite.Connection, *, max_batch: int = DEFAULT_MAX_BATCH) -> None:
+    def __init__(self, conn: Connection, *, max_batch: int = DEFAULT_MAX_BATCH) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self._conn = conn
@@ -147,7 +153,10 @@ class Writer:
                     return
             await self._commit(results)
         except Exception as exc:  # BEGIN, ROLLBACK or a savepoint failed
-            log.exception("a write batch failed outside its jobs")
+            if isinstance(exc, StoreUnavailable):  # the database is away: said once, by the connection
+                log.info("a write batch of %d jobs was not committed: %s", len(batch), exc)
+            else:
+                log.exception("a write batch failed outside its jobs")
             try:
                 await self._rollback()
             except Exception:
