@@ -23,6 +23,7 @@ from bot.client import HalfbieBot
 from bot.i18n import LANGUAGES, Catalog, Texts
 from bot.models import (
     DEFAULT_OPTIONS,
+    DEFAULT_OPTIONS_KO,
     Canon,
     Certainty,
     Character,
@@ -77,18 +78,29 @@ def leaks(surface: str, secrets: list[str], mode: SpoilerMode) -> list[str]:
 
 
 def secrets_of(canon: Canon, t: Texts) -> tuple[list[str], list[str]]:
-    """Every spoiler-level text of the canon: (statements, character statuses as shown)."""
+    """Every spoiler-level text of the canon, in the language of ``t`` (where the canon
+    has it in that language): (statements, character statuses as shown)."""
+    korean = t.language == "ko"
+
+    def said(english: str, ko: str | None) -> str:
+        return ko if korean and ko else english
+
     texts = [
-        s.text
+        said(s.text, s.ko)
         for c in canon.characters
         for s in (*c.fate_s1, *c.season2, c.role)
         if s.spoiler is not Spoiler.NONE
     ]
     for theory in canon.theories:
         if theory.spoiler is not Spoiler.NONE:
-            texts += [theory.title, *([theory.details] if theory.details else [])]
-            texts += [o for o in theory.options if o not in DEFAULT_OPTIONS]
-    texts += [n.details for n in canon.news if n.spoiler is not Spoiler.NONE and n.details]
+            texts.append(said(theory.title, theory.title_ko))
+            if theory.details:
+                texts.append(said(theory.details, theory.details_ko))
+            options = theory.options_ko if korean and theory.options_ko else theory.options
+            texts += [o for o in options if o not in (*DEFAULT_OPTIONS, *DEFAULT_OPTIONS_KO)]
+    texts += [
+        said(n.details, n.details_ko) for n in canon.news if n.spoiler is not Spoiler.NONE and n.details
+    ]
     statuses = [
         f"{cards.STATUS_LOOK[c.status][0]} {cards.status_label(c.status, t)}"
         for c in canon.characters
