@@ -8,22 +8,20 @@ import asyncio
 import itertools
 import json
 import re
-import sqlite3
 import time
 from collections.abc import Callable
-from contextlib import closing
-from pathlib import Path
 from typing import cast
 
 import pytest
 
 from bot.client import HalfbieBot
 from bot.models import TheoryStatus
+from bot.store import Store
 from cogs.theories._polls import Polls, service
 from tests.clock import ManualClock
 from tests.conftest import BotRunner
 from tests.fakediscord import FakeDiscord, FakeGuild, FakeMember, FakeMessage, Perm
-from tests.store_fixtures import vote_of
+from tests.store_fixtures import read_outside, vote_of
 
 PATCH = re.compile(r"^/channels/\d+/messages/(\d+)$")
 
@@ -46,9 +44,8 @@ def shown_counts(message: FakeMessage) -> list[int]:
     return [int(n) for n in re.findall(r"`[█░]+` \d+% · (\d+)", description)]
 
 
-def db_rows(db: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
-    with closing(sqlite3.connect(db)) as conn:
-        return list(conn.execute(sql, params).fetchall())
+async def db_rows(db: Store, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    return await read_outside(db, sql, params)
 
 
 def patches_of(fake: FakeDiscord, message: FakeMessage) -> list[float]:
@@ -191,8 +188,8 @@ async def test_a_thousand_members_clicking_at_once(
     await asyncio.gather(*(r.response(timeout=30) for r in results))
     assert all(r.ephemeral and "now **" in (r.content or "") for r in results)
     # exactly 1,000 votes in the database
-    db = bot.store.path
-    assert db_rows(db, "SELECT COUNT(*) FROM votes WHERE theory_id = ?", (theory_id,)) == [(1000,)]
+    db = bot.store
+    assert await db_rows(db, "SELECT COUNT(*) FROM votes WHERE theory_id = ?", (theory_id,)) == [(1000,)]
     # The bot's clock stood still during the burst: the refresher gathered it, and one
     # edit once the clock moves shows the exact tally.
     assert len(patches_of(fake_discord, message)) == before
@@ -238,8 +235,8 @@ async def test_one_member_clicking_fifty_times_at_once_keeps_one_vote(
     last = max(results, key=lambda r: r.dispatched_at + (r.acked_after or 0.0))
     last_option = options[results.index(last)]
     assert f"{last_option + 1}. {'ABC'[last_option]}" in (last.content or "")
-    rows = db_rows(
-        bot.store.path,
+    rows = await db_rows(
+        bot.store,
         "SELECT option_position FROM votes WHERE theory_id = ? AND member_id = ?",
         (theory_id, fan.id),
     )
@@ -494,7 +491,7 @@ async def test_resolve_scores_exactly_the_right_members_and_the_leaderboard_agre
         right = [m for m, o in votes.items() if o == outcome]
         for m in right:
             expected_scores[(theory_id, m)] = len(votes) / len(right)
-    rows = db_rows(bot.store.path, "SELECT theory_id, member_id, points FROM scores")
+    rows = await db_rows(bot.store, "SELECT theory_id, member_id, points FROM scores")
     assert {(t, m): p for t, m, p in rows} == pytest.approx(expected_scores)
     # fan 3 moved to Y, fans 6-8 voted Y: 11 voters (fan 11 took it back), 4 right
     assert expected_scores[(a_id, fans[3].id)] == 11 / 4
@@ -587,7 +584,7 @@ async def test_delete_asks_first_removes_the_votes_and_is_audited(
     await done.response()
     assert "Deleted" in (done.content or "")
     assert await bot.store.theories.get(guild.id, theory_id) is None
-    assert db_rows(bot.store.path, "SELECT COUNT(*) FROM votes WHERE theory_id = ?", (theory_id,)) == [(0,)]
+    assert await db_rows(bot.store, "SELECT COUNT(*) FROM votes WHERE theory_id = ?", (theory_id,)) == [(0,)]
     entry = (await bot.store.audit.list(guild.id, "theory.delete"))[0]
     assert entry.actor_id == admin.id
     assert json.loads(entry.old or "{}")["votes"] == 1
@@ -648,19 +645,17 @@ async def test_a_korean_server_gets_its_poll_card_and_vote_answers_in_korean(
     theory_id, message = await new_poll(fake_discord, guild, creator, title="Timed", options="Yes | No")
     embed = message.embeds[0]
     assert "🟢 진행 중" in embed["description"]
-    assert embed["footer"]["text"] == f"이론 #{theory_id} · 이 서버 멤버의 제안 (팬 추측) · 0표"
+    assert embed["footer"]["text"] == f"예측 #{theory_id} · 이 서버 멤버의 제안 (팬 추측) · 0표"
     assert [b["label"] for b in message.buttons()] == ["1. Yes", "2. No", "내 투표 취소"]
     assert message.custom_ids() == [f"poll:{theory_id}:0", f"poll:{theory_id}:1", f"poll:{theory_id}:retract"]
 
     # The member's Discord is in English; the server's language decides the answer.
     fan = guild.add_member("fan")
     answer = await click(fake_discord, guild, fan, message, f"poll:{theory_id}:1")
-    assert answer.startswith("이 이론에 대한 내 투표: **2. No**")
+    assert answer.startswith("이 예측에 대한 내 투표: **2. No**")
     await until(lambda: shown_counts(message) == [0, 1], clock(bot))
     assert message.embeds[0]["footer"]["text"].endswith("· 1표")
-    assert "투표를 취소했습니다" in await click(
-        fake_discord, guild, fan, message, f"poll:{theory_id}:retract"
-    )
+    assert "투표를 취소했어요" in await click(fake_discord, guild, fan, message, f"poll:{theory_id}:retract")
 
     # The old poll's buttons still work, and its next refresh rewrites it in Korean.
     assert "**1. Yes**" in await click(fake_discord, guild, fan, old, f"poll:{old_id}:0")
@@ -672,7 +667,7 @@ async def test_a_korean_server_gets_its_poll_card_and_vote_answers_in_korean(
     # Closing: the admin's answer and the result card in the announcement channel.
     closed = await fake_discord.slash(guild, admin, "admin theory close", theory=str(old_id))
     await closed.response()
-    assert "**Old (영어만)** 투표를 마감했습니다" in (closed.content or "")
+    assert "**Old (영어만)** 투표를 마감했어요" in (closed.content or "")
     card = await fake_discord.wait_for_message(news)
     assert card.embeds[0]["title"] == "투표 마감: Old (영어만)"
     assert "🔒 마감: 최종 결과" in card.embeds[0]["description"]

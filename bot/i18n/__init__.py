@@ -5,11 +5,19 @@
 slash commands (``[commands.names]`` and ``[commands.text]``, keyed by the English).
 The language of an answer is the server's setting, or the member's client locale
 when the server says "auto".
+
+A message is a ``str.format`` template. In Korean, a particle after a placeholder is
+its format spec, written in either of its forms: ``{name:을}`` gives "이청산을" or
+"남라를", ``{stage:으로}`` "제작 중으로" or "소문으로", ``{value:이에요}``; ``josa``
+has the rules and the particles it knows. The particle goes after any closing markup
+that directly follows the placeholder, so ``**{new:으로}**`` gives "**제작 중**으로"
+and ``“{typed:은}”`` gives "“Lomon”은".
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import string
 import tomllib
 from collections.abc import Mapping
@@ -19,6 +27,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.i18n import josa
 from bot.models import SpoilerMode
 
 LANGUAGES = ("en", "ko")
@@ -45,6 +54,39 @@ def placeholders(text: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(text) if field}
 
 
+_FORMATTER = string.Formatter()
+# What may close a placeholder's markup: bold, italic, code, strike, spoiler, quotes.
+_CLOSING = re.compile(r"(?:\*\*|\*|`|~~|\|\||[”’\"'」』])*")
+
+
+def format_message(template: str, values: Mapping[str, object]) -> str:
+    """``template.format_map(values)``, where a particle as a format spec (``{name:을}``)
+    writes the value followed by the particle that agrees with it, after the closing
+    markup the template puts right after the placeholder."""
+    out: list[str] = []
+    particle = ""
+    for literal, field, spec, conversion in _FORMATTER.parse(template):
+        if particle:
+            closing = _CLOSING.match(literal)
+            end = closing.end() if closing else 0
+            out += [literal[:end], particle, literal[end:]]
+            particle = ""
+        else:
+            out.append(literal)
+        if field is None:
+            continue
+        value, _ = _FORMATTER.get_field(field, (), values)
+        value = _FORMATTER.convert_field(value, conversion)
+        if spec in josa.PARTICLES:
+            text = format(value, "")
+            out.append(text)
+            particle = josa.particle(text, spec)
+        else:
+            out.append(_FORMATTER.format_field(value, spec or ""))
+    out.append(particle)
+    return "".join(out)
+
+
 class Catalog:
     def __init__(self, messages: Mapping[str, Mapping[str, str]], commands: Mapping[str, Mapping[str, str]]):
         self.messages = messages  # language -> key -> text
@@ -66,7 +108,7 @@ class Catalog:
         template = self.messages.get(language, {}).get(key) or self.messages[DEFAULT].get(key)
         if template is None:
             raise KeyError(f"no message {key!r} in the catalog")
-        return template.format(**values) if values else template
+        return format_message(template, values) if values else template
 
     def has(self, key: str) -> bool:
         return key in self.messages[DEFAULT]
