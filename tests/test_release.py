@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import sqlite3
-from contextlib import closing
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,12 +30,10 @@ SEOUL = ZoneInfo("Asia/Seoul")
 # -- helpers ------------------------------------------------------------------------------
 
 
-def reminder_jobs(runner: BotRunner, guild_id: int) -> dict[ReminderKind, tuple[str, str | None]]:
+async def reminder_jobs(runner: BotRunner, guild_id: int) -> dict[ReminderKind, tuple[str, str | None]]:
     """The server's reminder jobs (SQL fixture): kind -> (state, note)."""
-    with closing(sqlite3.connect(runner.config.db_path)) as conn:
-        rows = conn.execute(
-            "SELECT key, state, note FROM jobs WHERE kind = 'remind' AND guild_id = ?", (guild_id,)
-        ).fetchall()
+    sql = "SELECT key, state, note FROM jobs WHERE kind = 'remind' AND guild_id = ?"
+    rows = await runner.read(sql, (guild_id,))
     return {ReminderKind(key.split(":")[1]): (state, note) for key, state, note in rows}
 
 
@@ -123,23 +119,19 @@ def premiere_in(runner: BotRunner, days: int, at: dt.time = dt.time(17, 0)) -> t
     return day.isoformat(), int(dt.datetime.combine(day, at, SEOUL).timestamp())
 
 
-def counts(runner: BotRunner, guild_id: int) -> dict[str, object]:
-    """Everything the release tracker keeps for a server, read straight from the file."""
-    with closing(sqlite3.connect(runner.config.db_path)) as conn:
-        return {
-            "news": conn.execute(
-                "SELECT id, headline, removed_at FROM news WHERE guild_id = ? ORDER BY id",
-                (guild_id,),
-            ).fetchall(),
-            "release": conn.execute(
-                "SELECT stage, premiere_at FROM release WHERE guild_id = ?", (guild_id,)
-            ).fetchall(),
-            "audit": conn.execute("SELECT COUNT(*) FROM audit WHERE guild_id = ?", (guild_id,)).fetchone()[0],
-            "reminders": conn.execute(
-                "SELECT key, state FROM jobs WHERE kind = 'remind' AND guild_id = ? ORDER BY key",
-                (guild_id,),
-            ).fetchall(),
-        }
+async def counts(runner: BotRunner, guild_id: int) -> dict[str, object]:
+    """Everything the release tracker keeps for a server, read straight from the database."""
+    read = runner.read
+    return {
+        "news": await read(
+            "SELECT id, headline, removed_at FROM news WHERE guild_id = ? ORDER BY id", (guild_id,)
+        ),
+        "release": await read("SELECT stage, premiere_at FROM release WHERE guild_id = ?", (guild_id,)),
+        "audit": (await read("SELECT COUNT(*) FROM audit WHERE guild_id = ?", (guild_id,)))[0][0],
+        "reminders": await read(
+            "SELECT key, state FROM jobs WHERE kind = 'remind' AND guild_id = ? ORDER BY key", (guild_id,)
+        ),
+    }
 
 
 async def announcements(fake: FakeDiscord, guild: FakeGuild) -> tuple[FakeChannel, FakeRole]:
@@ -339,9 +331,9 @@ async def test_a_date_is_announced_once_and_reminders_fire_once_each_across_rest
     reminders = fake_discord.messages_in(channel)[1:]
     assert all(m.pinged == {f"role:{role.id}"} for m in reminders)
     assert all(f"<t:{premiere}:R>" in m.text for m in reminders)
-    assert {kind: state for kind, (state, _) in reminder_jobs(runner, guild.id).items()} == dict.fromkeys(
-        ReminderKind, "done"
-    )
+    assert {
+        kind: state for kind, (state, _) in (await reminder_jobs(runner, guild.id)).items()
+    } == dict.fromkeys(ReminderKind, "done")
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING and "reminder" in r.getMessage()]
 
 
@@ -416,7 +408,10 @@ async def test_reminders_move_with_the_date_and_stop_when_it_is_cleared(
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        ({"date": "next friday"}, "could not read `next friday` as a date"),
+        ({"date": "some friday"}, "could not read `some friday` as a date"),
+        ({"date": "2027년 2월 30일"}, "not a day of the calendar"),
+        ({"date": "2027년 3월 1일 (화)"}, "not a day of the calendar"),  # 1 March 2027 is a Monday
+        ({"date": "2027-01-01", "time": "오후 13시"}, "as a time of day"),
         ({"date": "2025-02-30"}, "not a day of the calendar"),
         ({"date": "2027-01-01", "time": "25:00"}, "as a time of day"),
         ({"date": "2027-01-01", "timezone": "Mars/Olympus"}, "do not know the time zone"),
@@ -436,11 +431,11 @@ async def test_bad_dates_get_a_clear_answer_with_an_example_and_change_nothing(
     bot = await runner.start()
     channel, _ = await announcements(fake_discord, guild)
     await configure(bot, guild, channel, None)
-    before = counts(runner, guild.id)
+    before = await counts(runner, guild.id)
     text = await ask(fake_discord, guild, guild.owner, "admin release date", **options)
     assert expected in text
     assert "`2025-03-01`" in text
-    assert counts(runner, guild.id) == before
+    assert await counts(runner, guild.id) == before
     assert fake_discord.messages_in(channel) == []
 
 
@@ -493,7 +488,7 @@ async def test_a_channel_the_bot_cannot_post_in_is_explained_and_reminders_wait_
     # The week reminder is refused too, and waits; once the channel is fixed it goes out.
     runner.clock.advance(premiere - 7 * DAY - int(runner.clock.now()))
     await bot.scheduler.run_due()
-    state, note = reminder_jobs(runner, guild.id)[ReminderKind.WEEK]
+    state, note = (await reminder_jobs(runner, guild.id))[ReminderKind.WEEK]
     assert state == "pending"
     assert "I cannot post in" in (note or "")
     channel.set_overwrite(guild.bot_member, allow=int(Perm.SEND_MESSAGES), deny=0)
@@ -604,7 +599,7 @@ async def test_clearing_the_date_is_undone_from_the_audit_trail(
     cleared = await fake_discord.slash(guild, owner, "admin release date", clear=True)
     assert "Premiere date cleared" in await answer(cleared)
     assert (await bot.store.release.get(guild.id)).premiere_at is None
-    assert reminder_jobs(runner, guild.id) == {}  # cleared: nothing left to post
+    assert await reminder_jobs(runner, guild.id) == {}  # cleared: nothing left to post
     entry = (await bot.store.audit.list(guild.id, "release.premiere", limit=1))[0]
     assert json.loads(entry.old or "{}") == {
         "premiere_at": premiere,
@@ -621,7 +616,7 @@ async def test_clearing_the_date_is_undone_from_the_audit_trail(
     undone = await fake_discord.click(guild, owner, cleared.message, cleared.message.custom_ids()[0])
     assert f"the premiere is <t:{premiere}:F> again" in await answer(undone)
     assert (await bot.store.release.get(guild.id)).premiere_at == premiere
-    jobs = reminder_jobs(runner, guild.id)
+    jobs = await reminder_jobs(runner, guild.id)
     assert {kind: state for kind, (state, _) in jobs.items()} == dict.fromkeys(ReminderKind, "pending")
 
 
@@ -681,8 +676,8 @@ async def test_a_korean_server_gets_the_card_and_its_announcements_in_korean(
 
     # "auto": the admin's answer follows their Discord language, the post (no member) is English.
     text = await ask(fake_discord, guild, owner, "admin release stage", stage="in_production", locale="ko")
-    assert "단계를 🎬 제작 중(으)로 정했습니다(이전: 📣 확정)" in text
-    assert f"<#{channel.id}>에 공지했지만, 소식 알림 역할이 멘션 불가로" in text
+    assert "단계를 🎬 제작 중으로 정했어요(이전: 📣 확정)" in text
+    assert f"<#{channel.id}>에 공지했지만, 알림 역할이 멘션 불가로" in text
     assert fake_discord.messages_in(channel)[-1].embeds[0]["title"] == "Season 2: 🎬 In production"
 
     await bot.store.settings.update(guild.id, None, language="ko")
@@ -691,32 +686,32 @@ async def test_a_korean_server_gets_the_card_and_its_announcements_in_korean(
     await result.response()
     embed = result.embeds[0]
     assert embed["title"] == "지금 우리 학교는 · 시즌 2"
-    assert "아직 공식 공개일이 없습니다" in embed["description"]
+    assert "아직 공식 공개일이 없어요" in embed["description"]
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert "🎬 제작 중" in fields["단계"]
     assert "📰 보도" in fields["최신 소식"]
     assert "확인 없이 지나간 예측" in fields["최신 소식"]  # Newsweek's window, passed
-    assert fields["가장 최근 사실"].startswith("2022년 7월 19일 (4년 전)")
+    assert fields["가장 최근 사실"].startswith("2022년 7월 19일 (화) (4년 전)")
     assert f"<@{owner.id}> 님이 마지막으로 바꿈" in fields["가장 최근 사실"]
     assert embed["footer"]["text"].startswith("시간은 내 시간대로")
 
     added = await ask(fake_discord, guild, owner, "admin news add", headline="Netflix dates Season 2",
                       certainty="official", source="Netflix", date="2026-10-01")  # fmt: skip
-    assert "추가했습니다" in added
+    assert "추가했어요" in added
     assert f"<#{channel.id}>에 공지했" in added
     [post] = fake_discord.messages_in(channel)[1:]
     assert post.pinged == {f"role:{role.id}"}
     card = post.embeds[0]
     assert card["title"] == "시즌 2 소식"
     assert {f["name"]: f["value"] for f in card["fields"]} == {
-        "날짜": "2026년 10월 1일",
+        "날짜": "2026년 10월 1일 (목)",
         "확실성": "🎬 공식",
         "출처": "Netflix",
     }
     assert card["footer"]["text"] == "전체 현황은 /release · 알림 받기/끄기는 /subscribe"
     # An admin's mistake is explained in Korean too.
-    wrong = await ask(fake_discord, guild, owner, "admin release date", date="next friday")
-    assert "`next friday`을(를) 날짜로 읽지 못했습니다. `2025-03-01` 같은 날짜를" in wrong
+    wrong = await ask(fake_discord, guild, owner, "admin release date", date="언젠가")
+    assert "`언젠가`를 날짜로 읽지 못했어요. `2025-03-01` 같은 날짜를" in wrong
 
 
 # -- /subscribe --------------------------------------------------------------------------
@@ -792,13 +787,13 @@ async def test_members_without_manage_server_are_refused_and_nothing_changes(
     channel, _ = await announcements(fake_discord, guild)
     await configure(bot, guild, channel, None)
     await bot.store.release.change_premiere(guild.id, guild.owner.id, int(bot.clock.now()) + 9 * DAY)
-    before = counts(runner, guild.id)
+    before = await counts(runner, guild.id)
     result = await fake_discord.slash(guild, member, command, **options)
     await result.response()
     assert result.ephemeral
     assert "Manage Server" in (result.content or "")
     assert result.modal is None
-    assert counts(runner, guild.id) == before
+    assert await counts(runner, guild.id) == before
     assert fake_discord.messages_in(channel) == []
 
 
@@ -813,7 +808,7 @@ async def test_a_claim_left_by_a_stopped_bot_is_taken_back_at_start_and_posted_o
     await runner.stop(bot)
     runner.clock.advance(premiere - 7 * DAY - int(runner.clock.now()))
     # The bot claimed the week reminder (committed), then stopped before posting it.
-    store = await Store.open(runner.config.db_path, clock=runner.clock)
+    store = await Store.open(runner.database, clock=runner.clock)
     now = int(runner.clock.now())
     claimed = await store.jobs.claim_due(now, "halfbie", kinds=["remind"], lease=300, limit=10)
     assert [job.kind for job in claimed] == ["remind"]
@@ -822,7 +817,7 @@ async def test_a_claim_left_by_a_stopped_bot_is_taken_back_at_start_and_posted_o
     bot = await runner.start()  # takes its own claim back at once, not after the lease
     await bot.scheduler.run_due()
     assert [m.embeds[0]["title"] for m in fake_discord.messages_in(channel)[1:]] == ["One week to go"]
-    assert reminder_jobs(runner, guild.id)[ReminderKind.WEEK][0] == "done"
+    assert (await reminder_jobs(runner, guild.id))[ReminderKind.WEEK][0] == "done"
     runner.clock.advance(premiere - DAY - int(runner.clock.now()))
     await bot.scheduler.run_due()
     titles = [m.embeds[0]["title"] for m in fake_discord.messages_in(channel)[1:]]
@@ -832,7 +827,8 @@ async def test_a_claim_left_by_a_stopped_bot_is_taken_back_at_start_and_posted_o
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        ({"date": "June 6th"}, "Use YYYY-MM-DD, for example `2024-05-01`"),
+        ({"date": "early June"}, "Use YYYY-MM-DD, for example `2024-05-01`"),
+        ({"date": "6월 31일"}, "Use YYYY-MM-DD, for example `2024-05-01`"),
         ({"date": "1999-01-01"}, "too far from today"),
         ({"link": "ftp://example.org/x"}, "is not a web address"),
         ({"link": "netflix.com"}, "for example `https://www.netflix.com/tudum`"),
@@ -850,7 +846,7 @@ async def test_bad_news_gets_a_clear_answer_and_changes_nothing(
     bot = await runner.start()
     channel, _ = await announcements(fake_discord, guild)
     await configure(bot, guild, channel, None)
-    before = counts(runner, guild.id)
+    before = await counts(runner, guild.id)
     values: dict[str, object] = {"headline": "Filming ends", "certainty": "reported", "source": "Paper"}
     values.update(options)
     if values["certainty"] not in {"official", "reported", "speculation", "fan_theory"}:
@@ -876,7 +872,7 @@ async def test_bad_news_gets_a_clear_answer_and_changes_nothing(
     else:
         text = await ask(fake_discord, guild, guild.owner, "admin news add", **values)
     assert expected in text
-    assert counts(runner, guild.id) == before
+    assert await counts(runner, guild.id) == before
     assert fake_discord.messages_in(channel) == []
 
 

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import discord
 from discord import app_commands
 
+from bot import when
 from bot.i18n import english
 from bot.limits import EMBED_FIELD_VALUE
 from bot.models import Certainty, ReminderKind, Stage
@@ -97,10 +98,8 @@ def iso_day(at: float) -> str:
 
 
 def day_text(iso: str, t: Texts) -> str:
-    """A day as readers write it: "19 July 2022", "2022년 7월 19일"."""
-    day = dt.date.fromisoformat(iso)
-    month = t("ages.months_of_year").split()[day.month - 1]
-    return t("ages.day_text", day=day.day, month=month, year=day.year)
+    """A day as readers write it: "19 July 2022", "2022년 7월 19일 (화)"."""
+    return when.format_day(dt.date.fromisoformat(iso), t.language)
 
 
 def age_text(iso: str, today: str, t: Texts) -> str:

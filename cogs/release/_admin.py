@@ -517,4 +517,4 @@ class ReleaseAdmin(AdminChecked):
     async def _zones(
         self, interaction: discord.Interaction[HalfbieBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=z, value=z) for z in zone_names(str(current or ""))]
+        return [app_commands.Choice(name=label, value=zone) for label, zone in zone_names(str(current or ""))]

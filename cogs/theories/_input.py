@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 
+from bot import when
 from bot.checks import check_length
 from bot.errors import BadInput, NotFound
 from bot.limits import BUTTON_LABEL
@@ -23,10 +24,6 @@ MIN_OPEN = 5 * 60  # seconds
 MAX_OPEN = 366 * 86400
 CONFIRMED, DEBUNKED = "confirmed", "debunked"
 
-_UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "min": 60}
-_DURATION = re.compile(r"^\s*(?:(\d{1,4})\s*(w|d|h|min|m)\s*)+$", re.IGNORECASE)
-_PART = re.compile(r"(\d{1,4})\s*(w|d|h|min|m)", re.IGNORECASE)
-_DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
 _THEORY_ID = re.compile(r"^\s*#?(\d{1,19})\b")
 
 
@@ -74,17 +71,17 @@ def parse_status(text: str | None) -> TheoryStatus | None:
         raise BadInput("theory.status_unknown", text=text[:40]) from None
 
 
-def parse_closing(text: str | None, now: float) -> int | None:
-    """A duration (``3d``, ``1d 6h``, ``90m``) or a UTC date (``2026-12-24 18:00``) →
-    the closing time in Unix seconds; nothing typed → None (open until closed)."""
+def parse_closing(text: str | None, now: float, zone: dt.tzinfo = dt.UTC) -> int | None:
+    """When voting ends, in Unix seconds; nothing typed → None (open until closed).
+
+    A duration (``3d``, ``1d 6h``, ``90m``, ``3일``, ``1일 12시간``, ``이틀``), a day and
+    time as English and Korean fans type them, with an optional zone (``2026-12-24 18:00``,
+    ``내일 오후 5시``, ``금요일 오후 6시까지 서울``; ``zone`` when none is typed, UTC as
+    the option's description says), or Discord's timestamp markup (``<t:1800000000:F>``)."""
     if text is None or not text.strip():
         return None
     raw = (check_length(text, CLOSES_MAX, "fields.closes") or "").strip()
-    if _DURATION.match(raw):
-        seconds = sum(int(n) * _UNITS[unit.lower()] for n, unit in _PART.findall(raw))
-        closes_at = int(now) + seconds
-    else:
-        closes_at = _parse_date(raw)
+    closes_at = _closing(raw, now, zone)
     if closes_at <= now:
         raise BadInput("theory.closes_past")
     if closes_at - now < MIN_OPEN:
@@ -94,15 +91,15 @@ def parse_closing(text: str | None, now: float) -> int | None:
     return closes_at
 
 
-def _parse_date(raw: str) -> int:
-    cleaned = raw.removesuffix("UTC").removesuffix("Z").strip()
-    for fmt in _DATE_FORMATS:
-        try:
-            parsed = dt.datetime.strptime(cleaned, fmt)
-        except ValueError:
-            continue
-        return int(parsed.replace(tzinfo=dt.UTC).timestamp())
-    raise BadInput("theory.closes_bad", text=raw[:60])
+def _closing(raw: str, now: float, zone: dt.tzinfo) -> int:
+    try:
+        return int(now) + when.parse_duration(raw)
+    except when.WhenError:
+        pass
+    try:
+        return int(when.parse_moment(raw, now=now, zone=zone).at().timestamp())
+    except (when.WhenError, OverflowError, ValueError):
+        raise BadInput("theory.closes_bad", text=raw[:60]) from None
 
 
 def theory_id_of(text: str) -> int | None:
