@@ -457,6 +457,13 @@ def _alias(text: str) -> str | None:
     return None
 
 
+def default_zone(language: str) -> dt.tzinfo:
+    """The zone of a time typed without one: Seoul for a member answered in Korean (a
+    Korean fan types 오후 5시 meaning Korean time, and the Korean examples say so), UTC
+    otherwise."""
+    return zoneinfo.ZoneInfo(SEOUL) if language == "ko" else dt.UTC
+
+
 def parse_zone(text: str) -> dt.tzinfo:
     """A time zone: an IANA name (any case), a UTC offset (``+9``, ``UTC+09:00``,
     ``GMT-5``), or a name fans use (``KST``, ``Korea``, ``서울``, ``한국``,

@@ -578,7 +578,7 @@ def test_a_wrong_premiere_answers_with_an_example(
     with pytest.raises(BadInput) as refused:
         _dates.parse_premiere(date, time, zone, now=NOW, t=KO)
     assert refused.value.key == key
-    assert "2025-03-01" in refused.value.values["example"]
+    assert "2027년 3월 1일" in refused.value.values["example"]
 
 
 def test_news_days_are_read_in_either_language() -> None:
@@ -679,7 +679,7 @@ async def test_an_admin_sets_the_premiere_in_korean(
     )
     await wrong.response()
     assert "`2027년 2월 30일`" in (wrong.content or "")
-    assert "`2025-03-01`" in (wrong.content or "")  # an example to follow
+    assert "`2027년 3월 1일`" in (wrong.content or "")  # a Korean example to follow
     assert (await bot.store.release.get(guild.id)).premiere_at == premiere
 
 
@@ -711,3 +711,18 @@ async def test_a_poll_closes_when_a_korean_fan_says(
     await wrong.response()
     assert wrong.ephemeral
     assert "언젠가" in (wrong.content or "")
+    assert "`12월 24일 오후 6시`" in (wrong.content or "")  # a Korean example to follow
+
+    # A time typed without a zone by a member answered in Korean is Korean time.
+    made = await fake_discord.slash(
+        guild,
+        guild.owner,
+        "theory new",
+        locale="ko",
+        options={"title": "마감 시각만", "closes": "2027-03-01 17:00"},
+    )
+    await made.response()
+    assert made.message is not None, made.content
+    theory = await bot.store.theories.get(guild.id, int(made.custom_ids()[0].split(":")[1]))
+    assert theory is not None
+    assert theory.fields.closes_at == at(2027, 3, 1, 17, zone=SEOUL)

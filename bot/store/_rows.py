@@ -117,9 +117,8 @@ def source_from_json(value: Any) -> SourceRef | None:
     if not value:
         return None
     data = json.loads(value) if isinstance(value, str) else value
-    return SourceRef(
-        str(data["name"]), Certainty(data["certainty"]), data.get("url"), data.get("quote"), data.get("name_ko")
-    )
+    name, certainty = str(data["name"]), Certainty(data["certainty"])
+    return SourceRef(name, certainty, data.get("url"), data.get("quote"), data.get("name_ko"))
 
 
 def source_json(source: SourceRef | None) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import discord
 from discord import app_commands
 
+from bot import when
 from bot.announce import Outcome
 from bot.checks import AdminChecked, check_length, guild_id_of, require_admin
 from bot.choices import offer, parse
@@ -163,7 +164,7 @@ class NewsAdmin(AdminChecked):
         headline="What happened",
         certainty="How sure it is",
         source="Who says so",
-        date="Day it happened: YYYY-MM-DD",
+        date="Day it happened: 2024-05-01, May 1 2024",
         link="Link to the source",
         details="Write longer details in a form",
         spoiler="Spoiler level of the details (the headline is shown everywhere)",
@@ -357,9 +358,9 @@ class ReleaseAdmin(AdminChecked):
 
     @app_commands.command(name="date", description="Set or clear the official premiere date")
     @app_commands.describe(
-        date="Day: YYYY-MM-DD",
-        time="Time: HH:MM (else 00:00)",
-        timezone="Time zone (else UTC)",
+        date="Day: 2027-03-01, March 1 2027, next friday",
+        time="Time: 17:00, 5pm (else 00:00)",
+        timezone="Time zone: Asia/Seoul, KST (else UTC; Korea's in Korean)",
         source="Who gives the date (needed to set one)",
         certainty="How sure it is (else official)",
         link="Link to the source",
@@ -387,7 +388,14 @@ class ReleaseAdmin(AdminChecked):
         premiere = (
             None
             if clear or date is None
-            else parse_premiere(date, time, timezone, now=self.bot.clock.now(), t=t)
+            else parse_premiere(
+                date,
+                time,
+                timezone,
+                now=self.bot.clock.now(),
+                t=t,
+                default_zone=when.default_zone(t.language),
+            )
         )
         if premiere is not None:
             name = " ".join((check_length(source, SOURCE_MAX, "fields.source") or "").split())

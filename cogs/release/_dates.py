@@ -59,16 +59,19 @@ def _time(text: str, t: Texts) -> dt.time:
         raise _retype("bad_time", t, value=clip_typed(text)) from None
 
 
-def parse_premiere(date: str, time: str | None, zone: str | None, *, now: float, t: Texts) -> Premiere:
+def parse_premiere(
+    date: str, time: str | None, zone: str | None, *, now: float, t: Texts, default_zone: dt.tzinfo = dt.UTC
+) -> Premiere:
     """The premiere an admin typed, as Unix seconds; BadInput (with an example) otherwise.
 
     ``date`` may carry its own time and zone (``2027년 3월 1일 오후 5시 서울``) or be a
     Discord timestamp; the ``time`` and ``timezone`` options, when given, win over them.
-    No time: 00:00; no zone: UTC (as the catalog's example says)."""
+    No time: 00:00; no zone: ``default_zone`` (Seoul for an answer in Korean, UTC
+    otherwise: ``when.default_zone``)."""
     tz = _zone(zone, t) if zone and zone.strip() else None
     clock = _time(time, t) if time and time.strip() else None
     try:
-        moment = when.parse_moment(date, now=now, zone=tz or dt.UTC, keep_zone=tz is not None)
+        moment = when.parse_moment(date, now=now, zone=tz or default_zone, keep_zone=tz is not None)
         start = moment.at(clock)
         at = int(start.timestamp())
     except when.WhenError as error:

@@ -13,6 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import when
 from bot.checks import guild_id_of, poll_creator_only
 from bot.client import HalfbieBot
 from bot.i18n import english
@@ -95,7 +96,7 @@ class TheoryPolls(commands.Cog, name=COG_NAME):
         title="The theory, e.g. Byeong-chan returns in Season 2",
         details="More about it: where it comes from, what it would mean",
         options="2 to 10 options separated by | (default: Agree | Disagree | Not sure)",
-        closes="When voting ends: a duration (3d, 12h, 1d 6h) or a UTC time (2026-12-24 18:00)",
+        closes="When voting ends: a duration (3d, 12h, 1d 6h) or a time (2026-12-24 18:00, UTC unless given)",
         sealed="Hide the results until the poll closes (only the number of voters shows)",
     )
     @poll_creator_only()
@@ -113,6 +114,7 @@ class TheoryPolls(commands.Cog, name=COG_NAME):
         # server's language, like the message.
         proposed = (await self.bot.announcer.texts(guild_id))("theory.new_source")
         answers = parse_options(options)
+        zone = when.default_zone((await self.bot.texts(interaction)).language)  # of a time typed alone
         fields = TheoryFields(
             title=parse_title(title),
             options=answers,
@@ -121,7 +123,7 @@ class TheoryPolls(commands.Cog, name=COG_NAME):
             source=SourceRef(proposed, Certainty.FAN_THEORY),
             details=parse_details(details),
             sealed=sealed,
-            closes_at=parse_closing(closes, self.bot.clock.now()),
+            closes_at=parse_closing(closes, self.bot.clock.now(), zone),
         )
         await self.bot.seeder.ensure(guild_id)
         theory = await self.bot.store.theories.create(guild_id, interaction.user.id, fields)
