@@ -199,3 +199,31 @@ async def test_a_korean_server_reads_korean_and_an_english_one_english(
         assert hangul_share(text) < 0.2, (what, round(hangul_share(text), 2), text[:500])
     assert titles["/character {'name': '남라'}"].startswith("Choi Nam-ra"), titles
     assert titles["/character {'name': '윤찬영'}"].startswith("Lee Cheong-san"), titles
+
+
+async def test_a_command_named_in_an_answer_is_a_mention_and_plain_where_discord_shows_no_markdown(
+    runner: BotRunner, fake_discord: FakeDiscord
+) -> None:
+    korean = fake_discord.add_guild("지우학 팬 서버", locale="ko")
+    english = fake_discord.add_guild("English fans", locale="en-US")
+    bot = await runner.start()
+    await bot.store.settings.update(korean.id, None, language="ko")
+    ids = {c["name"]: int(c["id"]) for c in fake_discord.synced_commands()}
+    for guild in (korean, english):
+        removed = await fake_discord.slash(guild, guild.owner, "admin character remove", character="nam-ra")
+        answer = await text_of(removed)
+        # A mention, which each member's Discord shows in their own language.
+        assert f"</admin character restore:{ids['admin']}>" in answer, answer
+        assert "`/admin character restore`" not in answer
+    # Before the ids are known (a first start, before the sync), a Korean reader gets the
+    # Korean names; an embed footer never shows a mention.
+    bot.tree.learn({})
+    removed = await fake_discord.slash(korean, korean.owner, "admin character remove", character="su-hyeok")
+    assert "`/관리 캐릭터 복원`" in await text_of(removed)
+    listed = await fake_discord.slash(korean, korean.owner, "characters")
+    await listed.response()
+    message = await listed.wait_message() if listed.deferred else listed.message
+    embeds = listed.embeds or (message.embeds if message else [])
+    footer = embeds[0]["footer"]["text"]
+    assert "/캐릭터 " in footer or footer.startswith("/캐릭터"), footer
+    assert "</" not in footer

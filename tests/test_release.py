@@ -708,7 +708,8 @@ async def test_a_korean_server_gets_the_card_and_its_announcements_in_korean(
         "확실성": "🎬 공식",
         "출처": "Netflix",
     }
-    assert card["footer"]["text"] == "전체 현황은 /release · 알림 받기/끄기는 /subscribe"
+    # A footer shows no mentions: commands by their Korean names.
+    assert card["footer"]["text"] == "전체 현황은 /공개일정 · 알림 받기/끄기는 /소식알림"
     # An admin's mistake is explained in Korean too.
     wrong = await ask(fake_discord, guild, owner, "admin release date", date="언젠가")
     assert (

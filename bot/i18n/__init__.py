@@ -28,6 +28,7 @@ import discord
 from discord import app_commands
 
 from bot.i18n import josa
+from bot.i18n.commands import Commands, link_commands
 from bot.models import SpoilerMode
 
 LANGUAGES = ("en", "ko")
@@ -88,12 +89,20 @@ def format_message(template: str, values: Mapping[str, object]) -> str:
 
 
 class Catalog:
-    def __init__(self, messages: Mapping[str, Mapping[str, str]], commands: Mapping[str, Mapping[str, str]]):
+    def __init__(
+        self,
+        messages: Mapping[str, Mapping[str, str]],
+        commands: Mapping[str, Mapping[str, str]],
+        tree: Commands | None = None,
+    ):
         self.messages = messages  # language -> key -> text
         self.commands = commands  # "names" / "text" -> English -> Korean
+        # The bot's command tree: a command a text names (/admin character restore)
+        # becomes a mention of it.  None (texts fixed at import time): named as written.
+        self.tree = tree
 
     @classmethod
-    def load(cls) -> Catalog:
+    def load(cls, tree: Commands | None = None) -> Catalog:
         messages: dict[str, dict[str, str]] = {}
         commands: dict[str, dict[str, str]] = {"names": {}, "text": {}}
         for language in LANGUAGES:
@@ -102,12 +111,20 @@ class Catalog:
             for kind in ("names", "text"):
                 commands[kind].update(command_table.get(kind, {}))
             messages[language] = _flatten(raw)
-        return cls(messages, commands)
+        return cls(messages, commands, tree)
 
     def text(self, language: str, key: str, /, **values: object) -> str:
+        return self.say(language, key, values)
+
+    def say(self, language: str, key: str, values: Mapping[str, object], *, mentions: bool = True) -> str:
+        """The message ``key`` in ``language`` with ``values``; each command it names is
+        a mention (``mentions``) or its name in the language (:func:`link_commands`)."""
         template = self.messages.get(language, {}).get(key) or self.messages[DEFAULT].get(key)
         if template is None:
             raise KeyError(f"no message {key!r} in the catalog")
+        if self.tree is not None:
+            names = self.commands["names"] if language == "ko" else None
+            template = link_commands(template, self.tree, names, mentions=mentions)
         return format_message(template, values) if values else template
 
     def has(self, key: str) -> bool:
@@ -135,7 +152,13 @@ class Texts:
         self.spoilers = spoilers
 
     def __call__(self, key: str, /, **values: object) -> str:
-        return self.catalog.text(self.language, key, **values)
+        return self.catalog.say(self.language, key, values)
+
+    def plain(self, key: str, /, **values: object) -> str:
+        """The message for where Discord shows text as typed, without markdown (an
+        embed's title or footer, a button, a choice): a command it names is written
+        as the reader's name for it (``/공개일정``), not as a mention."""
+        return self.catalog.say(self.language, key, values, mentions=False)
 
 
 class Translator(app_commands.Translator):

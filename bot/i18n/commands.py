@@ -26,9 +26,18 @@ class Commands(Protocol):
     def mention(self, path: str) -> str | None: ...
 
 
-def link_commands(text: str, commands: Commands | None, korean_names: Mapping[str, str] | None) -> str:
+def link_commands(
+    text: str,
+    commands: Commands | None,
+    korean_names: Mapping[str, str] | None,
+    *,
+    mentions: bool = True,
+) -> str:
     """``text`` with every command it names made a mention (or, for a Korean reader while
-    the ids are unknown, given its Korean name); other slashes are left as they are."""
+    the ids are unknown, given its Korean name); other slashes are left as they are.
+
+    ``mentions=False`` is for where Discord shows text as typed (an embed's title or
+    footer, a button, a choice): the command's name in the reader's language, plain."""
     if "/" not in text:
         return text
 
@@ -42,12 +51,12 @@ def link_commands(text: str, commands: Commands | None, korean_names: Mapping[st
                 continue
             if ticked and size < len(words):
                 return whole  # `/character for a full card`: not a command's name alone
-            mention = commands.mention(path)
+            mention = commands.mention(path) if mentions else None
             if mention is None:
                 named = " ".join(korean_names.get(w, w) for w in words[:size]) if korean_names else path
-                mention = f"`/{named}`"
+                mention = f"`/{named}`" if mentions else f"/{named}"
             rest = " ".join(words[size:])
-            tail = "`" if whole.endswith("`") and not ticked else ""
+            tail = "`" if whole.endswith("`") and not ticked and mentions else ""
             return mention + (f" {rest}" if rest else "") + tail
         return whole
 

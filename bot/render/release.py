@@ -247,7 +247,7 @@ def release_card(
             )
             value += "\n" + changed
         embed.add_field(name=t("release.newest"), value=clip(value, FIELD_MAX), inline=False)
-    embed.set_footer(text=t("release.card_footer"))
+    embed.set_footer(text=t.plain("release.card_footer"))
     return embed
 
 
@@ -273,7 +273,7 @@ def news_announcement(item: NewsItem, t: Texts) -> discord.Embed:
     embed.add_field(name=t("release.news_date"), value=news_date(item, t))
     embed.add_field(name=t("release.news_certainty"), value=certainty_label(f.source.certainty, t))
     embed.add_field(name=t("release.news_source"), value=source_text(item, t))
-    embed.set_footer(text=t("release.announce_footer"))
+    embed.set_footer(text=t.plain("release.announce_footer"))
     return embed
 
 
@@ -283,7 +283,7 @@ def stage_announcement(release: Release, old: Stage, t: Texts) -> discord.Embed:
         description=t("release.stage_body", old=stage_name(old, t), new=stage_name(release.stage, t)),
         colour=STAGE_LOOK[release.stage][1],
     )
-    embed.set_footer(text=t("release.announce_footer"))
+    embed.set_footer(text=t.plain("release.announce_footer"))
     return embed
 
 
@@ -307,7 +307,7 @@ def date_announcement(release: Release, old_premiere: int | None, t: Texts) -> d
         body = t("release.date_moved_body", old=timestamp(old_premiere, "F"), **when)
     body += "\n" + date_source(release, t)
     embed = discord.Embed(title=title, description=body, colour=STAGE_LOOK[Stage.DATED][1])
-    embed.set_footer(text=t("release.announce_footer"))
+    embed.set_footer(text=t.plain("release.announce_footer"))
     return embed
 
 
@@ -319,5 +319,5 @@ def reminder_card(reminder: Reminder, t: Texts) -> discord.Embed:
         description=t(body, **_when(reminder.premiere_at)),
         colour=STAGE_LOOK[Stage.RELEASED if premiere else Stage.DATED][1],
     )
-    embed.set_footer(text=t("release.announce_footer"))
+    embed.set_footer(text=t.plain("release.announce_footer"))
     return embed

@@ -140,6 +140,6 @@ class CharacterCards(commands.Cog):
             [list_line(c, mode, t) for c in characters],
             t,
             empty=empty,
-            footer=t("character.list_footer"),
+            footer=t.plain("character.list_footer"),
         )
         await Paginator(interaction.user.id, pages).send(interaction)
