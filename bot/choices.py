@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import discord
 from discord import app_commands
 
-from bot.errors import BadInput
+from bot.errors import BadInput, Terms
 from bot.i18n import LANGUAGES
 from bot.render.text import safe
 
@@ -36,7 +36,7 @@ def parse(kind: type[E], typed: str, catalog: Catalog, key: str) -> E:
         names = {member.value, *(catalog.text(lang, key.format(member.value)) for lang in LANGUAGES)}
         if folded in {name.casefold() for name in names}:
             return member
-    choices = ", ".join(catalog.text(LANGUAGES[0], key.format(m.value)) for m in kind)
+    choices = Terms(key.format(m.value) for m in kind)  # named in the member's language
     raise BadInput("errors.bad_choice", value=f"“{safe(typed, 40)}”", choices=choices)
 
 

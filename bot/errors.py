@@ -17,6 +17,8 @@ import discord
 from discord import app_commands
 
 from bot import store
+from bot.logs import command_name
+from bot.logs import extra as log_extra
 from bot.render.text import safe
 
 if TYPE_CHECKING:
@@ -28,6 +30,11 @@ log = logging.getLogger(__name__)
 class Term(str):
     """A value that is itself a catalog key (a field's name): the message shows it in the
     member's language."""
+
+
+class Terms(tuple[str, ...]):
+    """Values that are catalog keys (the choices of an option): the message lists them
+    in the member's language."""
 
 
 class UserError(app_commands.AppCommandError):
@@ -42,8 +49,16 @@ class UserError(app_commands.AppCommandError):
         if not t.catalog.has(self.key):  # a plain sentence rather than a catalog key
             log.warning("Message not in the catalog: %r", self.key)
             return self.key
-        values = {name: t(v) if isinstance(v, Term) else v for name, v in self.values.items()}
+        values = {name: _term(v, t) for name, v in self.values.items()}
         return t(self.key, **values)
+
+
+def _term(value: Any, t: Texts) -> Any:
+    if isinstance(value, Term):
+        return t(value)
+    if isinstance(value, Terms):
+        return ", ".join(t(key) for key in value)
+    return value
 
 
 class NotFound(UserError):
@@ -62,8 +77,20 @@ class Closed(UserError):
     pass
 
 
-def _permission_names(names: list[str]) -> str:
-    return ", ".join(p.replace("_", " ").replace("guild", "server").title() for p in names)
+def permission_names(names: list[str], t: Texts) -> str:
+    """Discord permissions (``embed_links``) as Discord's settings name them, in the
+    reader's language."""
+    return ", ".join(
+        t(f"permissions.{name}")
+        if t.catalog.has(f"permissions.{name}")
+        else name.replace("_", " ").replace("guild", "server").title()
+        for name in names
+    )
+
+
+def _kind(kind: str, t: Texts) -> str:
+    key = f"kinds.{kind.replace(' ', '_')}"
+    return t(key) if t.catalog.has(key) else kind
 
 
 def describe(error: BaseException, t: Texts) -> str | None:
@@ -74,13 +101,13 @@ def describe(error: BaseException, t: Texts) -> str | None:
         return error.render(t)
     if isinstance(error, store.AlreadyExists):
         key = "errors.already_exists_removed" if error.removed else "errors.already_exists"
-        return t(key, kind=error.kind, key=safe(str(error.key), 100))
+        return t(key, kind=_kind(error.kind, t), key=safe(str(error.key), 100))
     if isinstance(error, store.NoSuchRecord):
-        return t("errors.not_found", kind=error.kind, key=safe(str(error.key), 100))
+        return t("errors.not_found", kind=_kind(error.kind, t), key=safe(str(error.key), 100))
     if isinstance(error, app_commands.MissingPermissions):
-        return t("errors.missing_permissions", permissions=_permission_names(error.missing_permissions))
+        return t("errors.missing_permissions", permissions=permission_names(error.missing_permissions, t))
     if isinstance(error, app_commands.BotMissingPermissions):
-        return t("errors.bot_missing_permissions", permissions=_permission_names(error.missing_permissions))
+        return t("errors.bot_missing_permissions", permissions=permission_names(error.missing_permissions, t))
     if isinstance(error, app_commands.NoPrivateMessage):
         return t("errors.guild_only")
     if isinstance(error, app_commands.TransformerError):
@@ -105,14 +132,39 @@ async def texts_for(interaction: discord.Interaction) -> Texts:
         return Texts(catalog, "en")
 
 
+async def turned_away(interaction: discord.Interaction) -> bool:
+    """While the bot stops, a new interaction is answered "restarting, try again" instead
+    of being started and cut off halfway (nothing of it is stored)."""
+    inflight = getattr(interaction.client, "inflight", None)
+    if inflight is None or inflight.admit():
+        return False
+    try:
+        if interaction.type is discord.InteractionType.autocomplete:
+            await interaction.response.autocomplete([])
+        else:
+            t = await texts_for(interaction)
+            await interaction.response.send_message(t("shutdown.restarting"), ephemeral=True)
+    except Exception as exc:  # Discord refused, or the HTTP session is already closed
+        log.info("Could not tell a member the bot is restarting: %s", exc)
+    return True
+
+
 async def answer_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Tell the member what went wrong; log the traceback when it is our bug."""
     t = await texts_for(interaction)
     text = describe(error, t)
+    inflight = getattr(interaction.client, "inflight", None)
+    if inflight is not None:  # the metrics count the interaction as refused or failed
+        inflight.mark(interaction, "error" if text is None else "refused")
     if text is None:
         original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-        where = interaction.command.qualified_name if interaction.command else interaction.data
-        log.error("Unhandled error in interaction %s", where, exc_info=original)
+        # Named, never quoted: a modal's data holds what the member typed.
+        log.error(
+            "Unhandled error in interaction %s",
+            command_name(interaction),
+            exc_info=original,
+            extra=log_extra(interaction),
+        )
         text = t("errors.generic")
     try:
         if interaction.response.is_done():

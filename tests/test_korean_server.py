@@ -227,3 +227,29 @@ async def test_a_command_named_in_an_answer_is_a_mention_and_plain_where_discord
     footer = embeds[0]["footer"]["text"]
     assert "/캐릭터 " in footer or footer.startswith("/캐릭터"), footer
     assert "</" not in footer
+
+
+async def test_refusals_name_choices_permissions_and_records_in_korean(
+    bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild
+) -> None:
+    await bot.store.settings.update(guild.id, None, language="ko")
+    owner = guild.owner
+    wrong = await fake_discord.slash(
+        guild, owner, "admin news add", headline="넷플릭스 발표", certainty="모름", source="넷플릭스"
+    )
+    answer = await text_of(wrong)
+    assert "공식" in answer, answer  # the choices, in Korean
+    assert "팬 추측" in answer, answer
+    assert "official" not in answer
+    no_embeds = guild.add_channel("소식", bot_can_embed=False)
+    await fake_discord.barrier()
+    refused = await fake_discord.slash(
+        guild, owner, "admin config announce-channel", options={"channel": no_embeds}
+    )
+    answer = await text_of(refused)
+    assert "링크 첨부" in answer, answer  # the permission, as Discord's Korean settings name it
+    assert "Embed" not in answer
+    missing = await fake_discord.slash(guild, owner, "admin theory close", theory="987654")
+    answer = await text_of(missing)
+    assert "예측" in answer, answer  # what was not found, in Korean
+    assert "theory" not in answer

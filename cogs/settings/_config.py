@@ -10,7 +10,8 @@ from discord import app_commands
 from bot.announce import missing_permissions
 from bot.checks import AdminChecked, assign_problem, guild_id_of
 from bot.client import HalfbieBot
-from bot.errors import BadInput, Refused
+from bot.doctor import findings_text, server_findings
+from bot.errors import BadInput, Refused, Terms
 from bot.i18n import LANGUAGES, Texts
 from bot.models import SpoilerMode
 from bot.render.settings import describe_settings
@@ -26,10 +27,6 @@ LANGUAGE_CHOICES = [
     app_commands.Choice(name="English", value="en"),
     app_commands.Choice(name="Korean", value="ko"),
 ]
-
-
-def _permission_list(names: list[str]) -> str:
-    return ", ".join(name.replace("_", " ").title() for name in names)
 
 
 class ConfigAdmin(AdminChecked):
@@ -67,7 +64,12 @@ class ConfigAdmin(AdminChecked):
     async def show(self, interaction: discord.Interaction[HalfbieBot]) -> None:
         t = await self.bot.texts(interaction)
         settings = await self.bot.store.settings.get(guild_id_of(interaction))
-        await interaction.response.send_message(embed=describe_settings(settings, t), ephemeral=True)
+        embed = describe_settings(settings, t)
+        guild = interaction.guild
+        if guild is not None:  # what halfbie doctor would find here
+            findings = server_findings(settings, guild.me, guild.get_channel, guild.get_role)
+            embed.add_field(name=t("doctor.title"), value=findings_text(findings, t), inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="admin-role", description="Role that may use /admin (empty clears)")
     @app_commands.describe(role="The role")
@@ -91,7 +93,9 @@ class ConfigAdmin(AdminChecked):
             missing = missing_permissions(channel, guild.me)
             if missing:
                 raise Refused(
-                    "config.channel_missing", channel=channel.mention, permissions=_permission_list(missing)
+                    "config.channel_missing",
+                    channel=channel.mention,
+                    permissions=Terms(f"permissions.{p}" for p in missing),
                 )
         shown = (lambda _: channel.mention) if channel else None
         await self._save(
