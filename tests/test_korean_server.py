@@ -253,3 +253,17 @@ async def test_refusals_name_choices_permissions_and_records_in_korean(
     answer = await text_of(missing)
     assert "예측" in answer, answer  # what was not found, in Korean
     assert "theory" not in answer
+
+
+async def test_korean_help_lists_mentions_and_the_old_names_of_renamed_commands(
+    bot: HalfbieBot, fake_discord: FakeDiscord, guild: FakeGuild
+) -> None:
+    await bot.store.settings.update(guild.id, None, language="ko")
+    ids = {c["name"]: int(c["id"]) for c in fake_discord.synced_commands()}
+    shown = await fake_discord.slash(guild, guild.owner, "help")
+    await shown.response()
+    text = "\n".join(f["value"] for f in shown.embeds[0]["fields"])
+    assert f"</theory new:{ids['theory']}> " in text  # Discord shows it as /예측 만들기
+    assert "(예전 이름: /이론 새로)" in text  # found by a member who learned the old name
+    [card] = [line for line in text.split("\n") if line.startswith(f"</character:{ids['character']}>")]
+    assert "예전 이름" not in card  # a command that kept its name has none

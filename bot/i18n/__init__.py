@@ -96,7 +96,7 @@ class Catalog:
         tree: Commands | None = None,
     ):
         self.messages = messages  # language -> key -> text
-        self.commands = commands  # "names" / "text" -> English -> Korean
+        self.commands = commands  # "names" / "text" / "formerly" (old names) -> English -> Korean
         # The bot's command tree: a command a text names (/admin character restore)
         # becomes a mention of it.  None (texts fixed at import time): named as written.
         self.tree = tree
@@ -104,11 +104,11 @@ class Catalog:
     @classmethod
     def load(cls, tree: Commands | None = None) -> Catalog:
         messages: dict[str, dict[str, str]] = {}
-        commands: dict[str, dict[str, str]] = {"names": {}, "text": {}}
+        commands: dict[str, dict[str, str]] = {"names": {}, "text": {}, "formerly": {}}
         for language in LANGUAGES:
             raw = tomllib.loads(resources.files(__name__).joinpath(f"{language}.toml").read_text("utf-8"))
             command_table = raw.pop("commands", {})
-            for kind in ("names", "text"):
+            for kind in commands:
                 commands[kind].update(command_table.get(kind, {}))
             messages[language] = _flatten(raw)
         return cls(messages, commands, tree)

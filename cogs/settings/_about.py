@@ -63,10 +63,16 @@ class About(commands.Cog):
         return True
 
     def _name(self, command: AnyCommand, t: Texts) -> str:
-        if t.language != "ko":
-            return command.qualified_name
-        names = self.bot.catalog.commands["names"]
-        return " ".join(names.get(part, part) for part in command.qualified_name.split())
+        """A mention (Discord shows it in the member's language), or the name in theirs
+        before the ids are known; in Korean, with the old name of a renamed command."""
+        path = command.qualified_name
+        names = self.bot.catalog.commands["names"] if t.language == "ko" else {}
+        shown = self.bot.tree.mention(path) or f"`/{' '.join(names.get(w, w) for w in path.split())}`"
+        formerly = self.bot.catalog.commands["formerly"] if t.language == "ko" else {}
+        if not any(word in formerly for word in path.split()):
+            return shown
+        old = " ".join(formerly.get(w, names.get(w, w)) for w in path.split())
+        return f"{shown} {t('help.formerly', name=old)}"
 
     def _description(self, command: AnyCommand, t: Texts) -> str:
         if t.language != "ko":
@@ -83,7 +89,7 @@ class About(commands.Cog):
             for command in leaves(top):
                 if not await self._may_use(interaction, command):
                     continue
-                line = f"`/{self._name(command, t)}` {self._description(command, t)}"
+                line = f"{self._name(command, t)} {self._description(command, t)}"
                 sections.setdefault(section_of(command), []).append(clip(line, LINE_MAX))
         embed = discord.Embed(title=t("help.title"), colour=discord.Colour.dark_red())
         for name in sorted(sections, key=lambda name: (name == ADMIN, name)):
