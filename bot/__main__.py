@@ -1,5 +1,8 @@
 """Command line: ``halfbie`` (``python -m bot``) runs the bot; ``halfbie sync`` forces a sync.
 
+``halfbie run --shards 0-3 --shard-count 16`` runs only those shards of the bot, one of
+several processes sharing one PostgreSQL database (see :mod:`bot.shards`).
+
 The host's data tools need no token and never log in:
 
 - ``halfbie export --guild ID [--out FILE]`` writes one server's data as JSON;
@@ -30,6 +33,8 @@ from dotenv import load_dotenv
 
 from bot import __version__
 from bot.config import ROOT, Config, ConfigError, load_config
+from bot.http import HttpError
+from bot.logs import setup_logging
 from bot.store import Store, StoreError, StoreOpenError, TransferError
 from bot.store.transfer import dumps, loads
 
@@ -42,7 +47,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"halfbie {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("run", help="run the bot (the default)")
+    run = sub.add_parser("run", help="run the bot (the default)")
+    run.add_argument(
+        "--shards",
+        metavar="IDS",
+        help="run only these shards, e.g. 0-3 or 0,2,5 (overrides HALFBIE_SHARDS; needs --shard-count)",
+    )
+    run.add_argument(
+        "--shard-count",
+        metavar="N",
+        help="the bot's total number of shards, the same in every process (overrides HALFBIE_SHARD_COUNT)",
+    )
     sub.add_parser("sync", help="sync the slash commands to Discord now, then exit")
     export = sub.add_parser("export", help="write one server's data as JSON (stdout or --out)")
     export.add_argument("--guild", required=True, metavar="ID", help="the server's id")
@@ -54,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--replace", action="store_true", help="delete the server's data here first, if any")
     backup = sub.add_parser("backup", help="copy the database while the bot runs")
     backup.add_argument("path", metavar="PATH", help="the new file (never overwritten)")
+    sub.add_parser(
+        "doctor",
+        help="check the token, the database and every server's channel and roles; exit 1 on a problem",
+    )
     return parser
 
 
@@ -89,7 +108,7 @@ async def _run(config: Config, *, sync_only: bool) -> int:
         return _fail(
             "DISCORD_TOKEN was refused by Discord: copy the token again from the Developer Portal into .env"
         )
-    except StoreOpenError as exc:
+    except (StoreOpenError, HttpError) as exc:  # HttpError: HALFBIE_HTTP's port is taken
         return _fail(str(exc))
     except (aiohttp.ClientConnectionError, TimeoutError) as exc:
         print(f"halfbie: cannot reach Discord ({exc}); check the network and try again.", file=sys.stderr)
@@ -234,15 +253,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "run"
     load_dotenv(ROOT / ".env")  # values already in the environment win
     try:
-        config = load_config(require_token=command not in DATA_COMMANDS)
+        config = load_config(
+            require_token=command not in DATA_COMMANDS,
+            shards=getattr(args, "shards", None),
+            shard_count=getattr(args, "shard_count", None),
+        )
     except ConfigError as exc:
         return _fail(str(exc))
     if command in DATA_COMMANDS:
         # The tools print one line of their own; only warnings and errors from the library.
         level = max(config.log_level_number, logging.WARNING)
-        discord.utils.setup_logging(level=level, root=True)
+        setup_logging(level, config.log_format)
         return asyncio.run(_data_command(args, config))
-    discord.utils.setup_logging(level=config.log_level_number, root=True)
+    if command == "doctor":
+        from bot.doctor import run_doctor
+
+        setup_logging(max(config.log_level_number, logging.WARNING), config.log_format)
+        return asyncio.run(run_doctor(config))
+    setup_logging(config.log_level_number, config.log_format)
     return asyncio.run(_run(config, sync_only=command == "sync"))
 
 

@@ -79,6 +79,7 @@ class Announcer:
         self.store = store
         self.catalog = catalog
         self._guild = guild
+        self.observe: Callable[[Outcome], None] | None = None  # told of every post (the metrics)
 
     async def texts(self, guild_id: int) -> Texts:
         """The language of what the bot posts in the server's channels."""
@@ -108,6 +109,8 @@ class Announcer:
         logs a failure at INFO (a retry, already warned about once).
         """
         outcome = await self._post(guild_id, render, ping=ping, nonce=nonce)
+        if self.observe is not None:
+            self.observe(outcome)
         english = Texts(self.catalog, DEFAULT)
         if outcome.problem is not None:
             level = logging.INFO if quiet else logging.WARNING

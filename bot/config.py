@@ -7,6 +7,7 @@ is one plain line naming the variable and what to do.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import re
@@ -14,6 +15,8 @@ import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from bot.shards import ShardSet, parse_shard_ids
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = ROOT / "data" / "halfbie.db"
@@ -36,12 +39,20 @@ class Config:
     log_level: str = "INFO"
     owner_ids: frozenset[int] = frozenset()
     database_url: str | None = field(default=None, repr=False)  # PostgreSQL; None: SQLite at db_path
+    http_address: tuple[str, int] | None = None  # HALFBIE_HTTP: health and metrics; None: off
+    log_format: str = "text"  # HALFBIE_LOG_FORMAT: "text" (people) or "json" (a log pipeline)
+    # The shards this process runs, of shard_count; both None: discord.py decides (all of
+    # the shards Discord recommends, in this one process).
+    shard_ids: tuple[int, ...] | None = None
+    shard_count: int | None = None
 
     def __repr__(self) -> str:  # the token (and a database password) never shows up in logs
         where = f"database_url={_redact(self.database_url)!r}" if self.database_url else ""
+        shards = f", shards={str(self.shards)!r}" if self.shards is not None else ""
         return (
             f"Config(token=<hidden>, db_path={str(self.db_path)!r}, {where + ', ' if where else ''}"
-            f"dev_guild={self.dev_guild}, log_level={self.log_level!r}, owner_ids={sorted(self.owner_ids)})"
+            f"dev_guild={self.dev_guild}, log_level={self.log_level!r}, owner_ids={sorted(self.owner_ids)}"
+            f"{shards})"
         )
 
     __str__ = __repr__
@@ -50,6 +61,16 @@ class Config:
     def database(self) -> str | Path:
         """What ``Store.open`` takes: the PostgreSQL URL if one is set, else the SQLite file."""
         return self.database_url or self.db_path
+
+    @property
+    def shards(self) -> ShardSet | None:
+        """The shards this process runs (every one when only the count is set), or None
+        when neither is set."""
+        if self.shard_count is None:
+            return None
+        if self.shard_ids is None:
+            return ShardSet.every(self.shard_count)
+        return ShardSet(self.shard_ids, self.shard_count)
 
     @property
     def log_level_number(self) -> int:
@@ -136,10 +157,99 @@ def _database(raw: str) -> tuple[str | None, str | None]:
     return None, raw  # a plain path: an SQLite file
 
 
-def load_config(env: Mapping[str, str] | None = None, *, require_token: bool = True) -> Config:
+def _shards(
+    shards: tuple[str, str], count: tuple[str, str], *, postgres: bool
+) -> tuple[tuple[int, ...] | None, int | None]:
+    """The shard ids and count from ``(name, text)`` pairs (a setting, or the flag that
+    overrides it); an empty text is unset."""
+    (ids_name, ids_raw), (count_name, count_raw) = shards, count
+    ids_raw, count_raw = ids_raw.strip(), count_raw.strip()
+    if not count_raw:
+        if ids_raw:
+            raise _fail(
+                ids_name,
+                f"needs the bot's total number of shards too ({count_name}, the same in every process)",
+            )
+        return None, None
+    if not count_raw.isdigit() or not 1 <= int(count_raw) <= 1 << 16:
+        raise _fail(count_name, f"must be the bot's number of shards (1 or more), not {count_raw[:20]!r}")
+    shard_count = int(count_raw)
+    if not ids_raw:
+        return None, shard_count  # every shard, in this process
+    try:
+        ids = parse_shard_ids(ids_raw)
+    except ValueError as exc:
+        raise _fail(ids_name, str(exc)) from None
+    if ids[-1] >= shard_count:
+        raise _fail(
+            ids_name,
+            f"names shard {ids[-1]}, but shards are numbered 0 to {shard_count - 1} "
+            f"({count_name}={shard_count})",
+        )
+    if not postgres and len(ids) < shard_count:
+        raise _fail(
+            ids_name,
+            f"runs part of the bot's {shard_count} shards, and processes cannot share an SQLite file: "
+            "set HALFBIE_DATABASE_URL to PostgreSQL, or run every shard in this one process",
+        )
+    return ids, shard_count
+
+
+_LOG_FORMATS = ("text", "json")
+_YES, _NO = frozenset({"1", "true", "yes", "on"}), frozenset({"", "0", "false", "no", "off"})
+
+
+def _log_format(env: Mapping[str, str]) -> str:
+    log_format = (env.get("HALFBIE_LOG_FORMAT", "").strip() or "text").lower()
+    if log_format not in _LOG_FORMATS:
+        raise _fail("HALFBIE_LOG_FORMAT", f"must be text or json, not {log_format[:20]!r}")
+    return log_format
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _http_address(env: Mapping[str, str]) -> tuple[str, int] | None:
+    """HALFBIE_HTTP as (host, port), or None when off; a public address only when
+    HALFBIE_HTTP_PUBLIC says so (health and metrics tell anyone how the bot is doing)."""
+    raw = env.get("HALFBIE_HTTP", "").strip()
+    public_raw = env.get("HALFBIE_HTTP_PUBLIC", "").strip().lower()
+    if public_raw not in _YES | _NO:
+        raise _fail("HALFBIE_HTTP_PUBLIC", f"must be 1 or 0, not {public_raw[:20]!r}")
+    if raw.lower() in _NO:
+        return None
+    host, colon, port = raw.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")  # [::1]:8080
+    if not colon or not host or not port.isdigit() or int(port) > 65535:
+        raise _fail("HALFBIE_HTTP", f"must be host:port, such as 127.0.0.1:8080, not {raw[:60]!r}")
+    if public_raw not in _YES and not _is_loopback(host):
+        raise _fail(
+            "HALFBIE_HTTP",
+            f"is not a loopback address ({raw[:60]}), so anyone on the network could read the "
+            "bot's health and metrics: use 127.0.0.1:8080, or set HALFBIE_HTTP_PUBLIC=1 if that is "
+            "meant (inside a container)",
+        )
+    return host, int(port)
+
+
+def load_config(
+    env: Mapping[str, str] | None = None,
+    *,
+    require_token: bool = True,
+    shards: str | None = None,
+    shard_count: str | None = None,
+) -> Config:
     """Read and check every setting; ``env`` defaults to ``os.environ``.
 
     Commands that never log in (``backup``, ``export``) pass ``require_token=False``.
+    ``shards`` and ``shard_count`` are the command line's ``--shards`` and
+    ``--shard-count``, which override HALFBIE_SHARDS and HALFBIE_SHARD_COUNT.
     """
     env = os.environ if env is None else env
 
@@ -178,6 +288,15 @@ def load_config(env: Mapping[str, str] | None = None, *, require_token: bool = T
         _snowflake("HALFBIE_OWNER_IDS", part) for part in re.split(r"[,\s]+", owners_raw) if part
     )
 
+    # The command line's --shards and --shard-count win over the settings.
+    shard_ids, count = _shards(
+        ("--shards", shards) if shards is not None else ("HALFBIE_SHARDS", env.get("HALFBIE_SHARDS", "")),
+        ("--shard-count", shard_count)
+        if shard_count is not None
+        else ("HALFBIE_SHARD_COUNT", env.get("HALFBIE_SHARD_COUNT", "")),
+        postgres=database_url is not None,
+    )
+
     return Config(
         token=token,
         db_path=db_path,
@@ -185,4 +304,8 @@ def load_config(env: Mapping[str, str] | None = None, *, require_token: bool = T
         log_level=log_level,
         owner_ids=owner_ids,
         database_url=database_url,
+        http_address=_http_address(env),
+        log_format=_log_format(env),
+        shard_ids=shard_ids,
+        shard_count=count,
     )

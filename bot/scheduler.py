@@ -31,6 +31,12 @@ count as a failure; any other exception is logged with its traceback and retried
 back-off (:data:`BACKOFF`) until the job has failed ``max_failures`` times, when it is
 marked failed and kept for the record.
 
+A process that runs some of the bot's shards (``shards``) claims only the jobs of the
+servers on them, and jobs of no server (the daily purge), whichever process is first:
+a server's reminders and poll closes run in the process its events and interactions
+reach.  Its ``owner`` name must then name the shard set, so that no two processes share
+one (:func:`owner_name`).
+
 A process claims only the kinds it has handlers for: a job of a kind it does not know
 (one a newer version added, or a feature that is not loaded) waits for a process that
 does, and is named in a warning when the scheduler starts.  Re-arming a job (scheduling
@@ -47,9 +53,19 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from bot.clock import Clock
 from bot.models import Job, NewJob
+from bot.shards import ShardSet
 from bot.store import Store, StoreClosed
 
-__all__ = ["BACKOFF", "LEASE", "MAX_FAILURES", "MAX_SLEEP", "Handler", "RetryLater", "Scheduler"]
+__all__ = [
+    "BACKOFF",
+    "LEASE",
+    "MAX_FAILURES",
+    "MAX_SLEEP",
+    "Handler",
+    "RetryLater",
+    "Scheduler",
+    "owner_name",
+]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +76,13 @@ MAX_SLEEP = 3600.0  # the longest sleep: a jump of the wall clock is noticed wit
 ERROR_PAUSE = 60.0  # after the loop itself failed (the database, say), try again this much later
 BACKOFF = (60, 300, 1800, 7200)  # seconds before the 1st, 2nd, 3rd, later retries after an error
 MAX_FAILURES = 5  # a job that raised this many times is marked failed
+
+
+def owner_name(base: str, shards: ShardSet | None) -> str:
+    """The name of a process's claims: ``base`` alone for the one process of a bot, else
+    with its shard set (``halfbie:0-3/16``), the same across its restarts and different
+    from every other process's."""
+    return base if shards is None else f"{base}:{shards}"
 
 
 class RetryLater(Exception):
@@ -87,7 +110,8 @@ class Scheduler:
     run the job too.  The default is shorter than Discord's nonce window of "a few
     minutes", so a post whose process died before recording it is retried by another
     process while Discord still recognises the nonce.  ``batch`` jobs are claimed per
-    transaction.
+    transaction.  ``shards``: the shards this process runs, when it runs some of the
+    bot's (only their servers' jobs are claimed here).
     """
 
     def __init__(
@@ -101,6 +125,7 @@ class Scheduler:
         max_failures: int = MAX_FAILURES,
         backoff: Sequence[int] = BACKOFF,
         stop_timeout: float = 10.0,
+        shards: ShardSet | None = None,
     ) -> None:
         if not owner:
             raise ValueError("the scheduler needs an owner name for its claims")
@@ -114,6 +139,7 @@ class Scheduler:
         self._max_failures = max_failures
         self._backoff = tuple(backoff)
         self._stop_timeout = stop_timeout
+        self._shards = shards
         self._handlers: dict[str, Handler] = {}
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()  # one run_due at a time: the loop's, or a caller's
@@ -205,6 +231,7 @@ class Scheduler:
                     kinds=list(self._handlers),
                     lease=self._lease,
                     limit=self._batch,
+                    shards=self._shards,
                 )
                 for job in claimed:
                     if self._stopping:
@@ -229,7 +256,8 @@ class Scheduler:
             try:
                 await self.run_due()
                 if not self._stopping:
-                    await self._sleep_until(await self._store.jobs.next_due(list(self._handlers)))
+                    due = await self._store.jobs.next_due(list(self._handlers), shards=self._shards)
+                    await self._sleep_until(due)
             except StoreClosed:
                 log.info("The store closed: the scheduler stops")
                 return

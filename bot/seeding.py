@@ -6,6 +6,12 @@ call (a constant number of statements per batch), then takes what arrived meanwh
 So a start-up that meets 10,000 servers seeds them in a handful of transactions, and a
 command that arrives before its server's ``on_guild_available`` waits for the batch
 that holds it instead of reading an empty server.
+
+With the bot's shards spread over processes, each process seeds only the servers of its
+own shards: their GUILD_CREATE and their interactions reach it alone, so no server is
+seeded twice over.  Should two processes ever seed one server at once (while the shard
+count changes, say), ``seed_many`` is safe: the second waits on the server's row, then
+finds it at the canon's version and adds nothing.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ import discord
 from discord import app_commands
 
 from bot.checks import AdminGroup
-from bot.errors import answer_error
+from bot.errors import answer_error, turned_away
+from bot.logs import bind
 
 if TYPE_CHECKING:
     from bot.client import HalfbieBot
@@ -63,6 +64,12 @@ class HalfbieTree(app_commands.CommandTree["HalfbieBot"]):
         for command in commands:
             self.admin.remove_command(command.name)
         self._paths = None
+
+    async def interaction_check(self, interaction: discord.Interaction[HalfbieBot]) -> bool:
+        # Runs first, in the interaction's own task: its log records name it; while the
+        # bot stops, nothing new is started.
+        bind(interaction)
+        return not await turned_away(interaction)
 
     async def on_error(
         self, interaction: discord.Interaction[HalfbieBot], error: app_commands.AppCommandError

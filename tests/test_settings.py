@@ -108,6 +108,7 @@ async def test_config_show_and_each_setting_is_saved_and_audited(
         "Spoilers",
         "Language",
         "Poll-creator role",
+        "Checks",  # what halfbie doctor finds here (tests/test_doctor.py)
     ]
 
     news = guild.add_channel("news")

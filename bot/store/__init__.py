@@ -22,15 +22,17 @@ from pathlib import Path
 import aiosqlite
 
 from ._conn import Connection
-from ._db import Db
+from ._db import CHANGES_CHANNEL, Db, parse_changed
 from ._migrate import apply_migrations, load_migrations, load_pg_migrations
 from ._open import absolute, check_location, connect, inspect
-from ._pg import is_postgres_url, open_postgres, redact
+from ._pg import ChangeListener, PgConnection, is_postgres_url, open_postgres, redact
 from .announcements import AnnouncementQueries
 from .audit import AuditQueries
 from .characters import CharacterQueries
+from .coordination import CoordinationQueries
 from .errors import AlreadyExists, NoSuchRecord, StoreClosed, StoreError, StoreOpenError, StoreUnavailable
 from .guilds import GuildQueries
+from .health import backup_before_migrating
 from .jobs import JobQueries
 from .members import MemberQueries
 from .meta import MetaQueries
@@ -95,6 +97,9 @@ class Store:
         self.members = MemberQueries(self._db)
         self.transfer = TransferQueries(self._db)
         self.jobs = JobQueries(self._db)
+        self._url = writer_conn.url if isinstance(writer_conn, PgConnection) else None
+        self.coordination = CoordinationQueries(self._db, self._url)
+        self._listener: ChangeListener | None = None
 
     @classmethod
     async def open(
@@ -128,6 +133,9 @@ class Store:
         if not migrate and (found is None or found.version == 0):
             reason = "there is no file there" if found is None else "it holds no Halfbie data yet"
             raise StoreOpenError(f"cannot open the database at {path}: {reason}")
+        if migrate and found is not None and 0 < found.version < len(migrations):
+            # An upgrade: a copy beside the file first, and the log says where.
+            await backup_before_migrating(path, found.version, len(migrations))
         writer_conn = await connect(path, create=not exists)
         reader: aiosqlite.Connection | None = None
         try:
@@ -168,12 +176,43 @@ class Store:
         until the store has reconnected (always True on SQLite, a file beside the bot)."""
         return bool(getattr(self._writer_conn, "available", True)) and not self._closed
 
+    async def listen(self) -> None:
+        """Hear what other processes write (PostgreSQL): each server a write elsewhere
+        changed (another shard's process, ``halfbie import``) is forgotten from this store's
+        cache once that write commits; while the listening connection is down nothing is
+        cached, and it reconnects by itself.  Nothing to do on SQLite (one process per file).
+
+        Raises :class:`StoreUnavailable` if PostgreSQL cannot be reached now.
+        """
+        if self._url is None or self._listener is not None:
+            return
+        cache = self._db.cache
+        writer_conn = self._writer_conn
+        assert isinstance(writer_conn, PgConnection)
+        listener = ChangeListener(
+            self._url,
+            CHANGES_CHANNEL,
+            on_notice=lambda payload: cache.forget(*parse_changed(payload)),
+            on_lost=cache.suspend,
+            on_back=cache.resume,
+            ignore=lambda pid: pid == writer_conn.server_pid,  # this store's own writes
+        )
+        await listener.start()
+        self._listener = listener
+
+    @property
+    def listener(self) -> ChangeListener | None:
+        """The connection hearing other processes' writes, once :meth:`listen` started it."""
+        return self._listener
+
     async def close(self) -> None:
         """Commit what is queued, then close both connections.  Safe to call twice."""
         if self._closed:
             return
         self._closed = True
         self._db.closed = True
+        if self._listener is not None:
+            await self._listener.close()
         try:
             await self.writer.close()
             if self.path is not None:

@@ -35,7 +35,7 @@ import logging
 import re
 import time
 import urllib.parse
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -46,7 +46,9 @@ from ._migrate import Migration, MigrationError
 from .errors import StoreOpenError, StoreUnavailable
 
 __all__ = [
+    "LISTENER_NAME",
     "MIGRATION_LOCK",
+    "ChangeListener",
     "PgConnection",
     "PgReader",
     "is_postgres_url",
@@ -219,6 +221,18 @@ class PgConnection:
         """Whether the connection is up (False from a loss until the reconnection)."""
         return self._raw is not None and not self._raw.is_closed()
 
+    @property
+    def url(self) -> str:
+        """Where the database is (with its password: never log it; see :func:`redact`)."""
+        return self._url
+
+    @property
+    def server_pid(self) -> int | None:
+        """The PostgreSQL backend serving this connection now (a notification this process
+        sent carries it), or None while the connection is lost."""
+        raw = self._raw
+        return None if raw is None or raw.is_closed() else int(raw.get_server_pid())
+
     async def execute(self, sql: str, parameters: Params = (), /) -> None:
         text, rows = translate(sql, [parameters])
         if text != "BEGIN":
@@ -353,6 +367,129 @@ class PgReader:
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+# -- hearing other processes' writes -------------------------------------------------------
+
+LISTENER_NAME = "halfbie listener"  # its application_name in pg_stat_activity
+_LISTENER_CHECK = 30.0  # seconds between checks that a quiet listening connection is alive
+
+
+class ChangeListener:
+    """``LISTEN`` on one channel, on a connection of its own, for as long as the store is open.
+
+    Each notification's payload goes to ``on_notice`` (unless ``ignore`` says this process
+    sent it).  Notifications sent while the connection is down are lost for good, so
+    ``on_lost`` is called when it goes (the caller stops trusting what it cached) and
+    ``on_back`` once it listens again; it reconnects by itself with back-off (0.5 s,
+    doubling up to 30 s) and says so in the log.  A quiet connection is checked every
+    30 s, so a silent network loss is noticed too.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        channel: str,
+        *,
+        on_notice: Callable[[str], None],
+        on_lost: Callable[[], None],
+        on_back: Callable[[], None],
+        ignore: Callable[[int], bool] = lambda pid: False,
+    ) -> None:
+        self._url = url
+        self._channel = channel
+        self._on_notice = on_notice
+        self._on_lost = on_lost
+        self._on_back = on_back
+        self._ignore = ignore
+        self._raw: asyncpg.Connection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+        self.listening = asyncio.Event()  # set while LISTEN is in effect
+        self.reconnects = 0  # times it listened again after a loss
+
+    async def start(self) -> None:
+        """Listen now (raising :class:`StoreUnavailable` if PostgreSQL cannot be reached),
+        then keep listening in a task of its own."""
+        self._raw = await self._listen()
+        self.listening.set()
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="halfbie-store-listener")
+
+    async def close(self) -> None:
+        self._closed = True
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait({task})
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            await _close_quietly(raw)
+        self.listening.clear()
+
+    async def _listen(self) -> asyncpg.Connection:
+        try:
+            raw = await asyncpg.connect(
+                self._url, timeout=CONNECT_TIMEOUT, server_settings={"application_name": LISTENER_NAME}
+            )
+        except Exception as exc:
+            raise StoreUnavailable(f"cannot listen for changes: {_one_line(exc)}") from exc
+        try:
+            await raw.add_listener(self._channel, self._heard)
+        except BaseException as exc:
+            raw.terminate()
+            if isinstance(exc, Exception):
+                raise StoreUnavailable(f"cannot listen for changes: {_one_line(exc)}") from exc
+            raise
+        return raw
+
+    def _heard(self, conn: object, pid: int, channel: str, payload: object) -> None:
+        if not self._ignore(pid):
+            self._on_notice(str(payload))
+
+    async def _run(self) -> None:
+        delay = _BACKOFF_FIRST
+        while not self._closed:
+            raw = self._raw
+            if raw is not None:
+                await self._watch(raw)
+                if self._closed:
+                    return
+                self._raw = None
+                self.listening.clear()
+                raw.terminate()
+                log.warning(
+                    "lost the connection that hears other processes' changes at %s; "
+                    "nothing is cached until it is back",
+                    redact(self._url),
+                )
+                self._on_lost()
+                delay = _BACKOFF_FIRST
+            try:
+                self._raw = await self._listen()
+            except StoreUnavailable as exc:
+                log.warning("%s; next try in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _BACKOFF_MAX)
+                continue
+            self.reconnects += 1
+            self.listening.set()
+            self._on_back()
+            log.warning("listening for other processes' changes again at %s", redact(self._url))
+
+    async def _watch(self, raw: asyncpg.Connection) -> None:
+        """Return once the connection is lost."""
+        gone = asyncio.Event()
+        raw.add_termination_listener(lambda _conn: gone.set())
+        while not raw.is_closed():
+            try:
+                await asyncio.wait_for(gone.wait(), timeout=_LISTENER_CHECK)
+                return
+            except TimeoutError:
+                pass
+            try:
+                await asyncio.wait_for(raw.fetchval("SELECT 1"), timeout=CONNECT_TIMEOUT)
+            except Exception:
+                return
 
 
 # -- opening -------------------------------------------------------------------------------

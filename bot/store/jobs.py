@@ -9,9 +9,13 @@ re-armed or cancelled) changes nothing.
 
 The ``*_in`` functions run inside another module's writer job, so a feature's write and
 the job it schedules, cancels or completes commit together.  The SQL is standard
-(``RETURNING`` too) and runs on both stores as written; claiming with ``FOR UPDATE SKIP
-LOCKED`` on PostgreSQL, for several processes sharing one database, is still to come
-behind the same methods (one process per database today).
+(``RETURNING`` too) and runs on both stores as written, but for one clause: on
+PostgreSQL, where several processes (one per shard range) share the jobs, a claim locks
+the rows it takes with ``FOR UPDATE SKIP LOCKED``, so two processes claiming at once
+neither wait for each other nor take the same job (SQLite has one writer, and no such
+clause).  A process given its :class:`~bot.shards.ShardSet` claims only the jobs of the
+servers on its shards, and those of no server (the daily purge), which whichever process
+comes first takes.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ from collections.abc import Collection, Mapping
 from types import MappingProxyType
 
 from bot.models import Job, JobState, NewJob
+from bot.shards import ShardSet
 
-from ._conn import Connection, Row
+from ._conn import Connection, Row, is_postgres
 from ._db import Db, fetch_all, fetch_one, from_row
+from .coordination import lock_key
 
 __all__ = ["NOTE_LIMIT", "JobQueries", "cancel_in", "complete_in", "schedule_in"]
 
@@ -60,13 +66,29 @@ def _note(note: str | None) -> str | None:
     return None if note is None else note[:NOTE_LIMIT]
 
 
-def _marks(values: Collection[str]) -> str:
+def _marks(values: Collection[object]) -> str:
     return ", ".join("?" * len(values))
+
+
+def _on_shards(shards: ShardSet | None) -> tuple[str, list[int]]:
+    """The condition (and its values) for jobs a process with ``shards`` may take: every
+    job when it runs them all, else those of its servers and those of no server."""
+    if shards is None or shards.complete:
+        return "", []
+    return (
+        f"AND (guild_id IS NULL OR (guild_id >> 22) % ? IN ({_marks(shards.ids)})) ",
+        [shards.count, *shards.ids],
+    )
 
 
 async def _schedule(conn: Connection, new: NewJob, payload: str) -> Job:
     # Replace rather than update: the new row gets a new id, hence a new nonce, and a
     # run still in flight under the old id can no longer complete or retry anything.
+    if is_postgres(conn):
+        # Processes re-arming one job together (every process re-arms the daily purge
+        # when it is ready) take turns: the second's DELETE must see the first's new row,
+        # or its INSERT would meet it.  (SQLite has one writer.)
+        await conn.execute("SELECT pg_advisory_xact_lock(?)", (lock_key(f"job:{new.kind}:{new.key}"),))
     await conn.execute("DELETE FROM jobs WHERE kind = ? AND key = ?", (new.kind, new.key))
     row = await fetch_one(
         conn,
@@ -155,32 +177,46 @@ class JobQueries:
         row = await self._db.read_one(f"SELECT {_COLUMNS} FROM jobs WHERE kind = ? AND key = ?", (kind, key))
         return None if row is None else _job(row)
 
-    async def next_due(self, kinds: Collection[str]) -> int | None:
-        """When :meth:`claim_due` will next find one of these kinds to take: the earliest
-        pending due time or end of a lease, or None when there is none."""
+    async def next_due(self, kinds: Collection[str], *, shards: ShardSet | None = None) -> int | None:
+        """When :meth:`claim_due` (with the same ``shards``) will next find one of these
+        kinds to take: the earliest pending due time or end of a lease, or None when there
+        is none."""
         if not kinds:
             return None
         marks = _marks(kinds)
+        ours, values = _on_shards(shards)
         value = await self._db.read_value(
             "SELECT MIN(at) FROM ("
-            f"SELECT MIN(due_at) AS at FROM jobs WHERE state = 'pending' AND kind IN ({marks}) "
+            f"SELECT MIN(due_at) AS at FROM jobs WHERE state = 'pending' AND kind IN ({marks}) {ours}"
             "UNION ALL "
-            f"SELECT MIN(lease_until) AS at FROM jobs WHERE state = 'claimed' AND kind IN ({marks})"
+            f"SELECT MIN(lease_until) AS at FROM jobs WHERE state = 'claimed' AND kind IN ({marks}) {ours}"
             ") AS due",
-            [*kinds, *kinds],
+            [*kinds, *values, *kinds, *values],
         )
         return None if value is None else int(value)
 
     async def claim_due(
-        self, now: int, owner: str, *, kinds: Collection[str], lease: int, limit: int
+        self,
+        now: int,
+        owner: str,
+        *,
+        kinds: Collection[str],
+        lease: int,
+        limit: int,
+        shards: ShardSet | None = None,
     ) -> list[Job]:
         """Claim, in one transaction, up to ``limit`` jobs of these kinds that are due at
         ``now``: pending ones, and claimed ones whose lease has ended (their process died
         or hung).  Each is ``owner``'s until ``now + lease``; returned by due time, then id.
+
+        With ``shards`` (a process running some of the bot's shards) only the jobs of
+        servers on those shards are taken, and jobs of no server.  On PostgreSQL a job
+        another process is claiming at this moment is skipped, not waited for.
         """
         if not kinds:
             return []
         marks = _marks(kinds)
+        ours, values = _on_shards(shards)
 
         async def job(conn: Connection) -> list[Job]:
             rows = await fetch_all(
@@ -188,11 +224,12 @@ class JobQueries:
                 "UPDATE jobs SET state = 'claimed', claimed_by = ?, lease_until = ?, "
                 "attempts = attempts + 1 "
                 "WHERE id IN (SELECT id FROM jobs "
-                f"WHERE kind IN ({marks}) "
+                f"WHERE kind IN ({marks}) {ours}"
                 "AND ((state = 'pending' AND due_at <= ?) OR (state = 'claimed' AND lease_until <= ?)) "
-                "ORDER BY due_at, id LIMIT ?) "
+                "ORDER BY due_at, id LIMIT ?"
+                f"{' FOR UPDATE SKIP LOCKED' if is_postgres(conn) else ''}) "
                 f"RETURNING {_COLUMNS}",
-                [owner, now + lease, *kinds, now, now, limit],
+                [owner, now + lease, *kinds, *values, now, now, limit],
             )
             return _ordered(rows)
 
@@ -247,6 +284,16 @@ class JobQueries:
         """The kinds of jobs not finished yet: the scheduler warns about those it cannot run."""
         rows = await self._db.read_all("SELECT DISTINCT kind FROM jobs WHERE state IN ('pending', 'claimed')")
         return {str(row[0]) for row in rows}
+
+    async def due_now(self, now: int) -> tuple[int, int | None]:
+        """How many pending jobs are due at ``now``, and the earliest due time among them
+        (None when none is): the metrics' jobs due and their lag."""
+        row = await self._db.read_one(
+            "SELECT COUNT(*), MIN(due_at) FROM jobs WHERE state = 'pending' AND due_at <= ?", (now,)
+        )
+        if row is None:
+            return 0, None
+        return int(row[0]), None if row[1] is None else int(row[1])
 
     async def forget_finished(self, before: int) -> int:
         """Delete done and failed jobs that finished before ``before`` (the daily purge);

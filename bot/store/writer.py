@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -75,6 +76,9 @@ class Writer:
         self._task: asyncio.Task[None] | None = None
         self._batch: list[_Pending] = []  # the batch being run, failed if the task dies
         self.stats = WriterStats()
+        # Told of each commit: (jobs committed, seconds from BEGIN to COMMIT); the metrics.
+        self.on_commit: Callable[[int, float], None] | None = None
+        self._began = 0.0
 
     def start(self) -> None:
         """Start the writer task on the running loop."""
@@ -140,6 +144,7 @@ class Writer:
         return batch
 
     async def _run_batch(self, batch: list[_Pending]) -> None:
+        self._began = time.perf_counter()
         try:
             await self._conn.execute("BEGIN IMMEDIATE")
             results: list[tuple[_Pending, Any]] = []
@@ -195,6 +200,8 @@ class Writer:
         self.stats.batches += 1
         self.stats.jobs += len(results)
         self.stats.largest_batch = max(self.stats.largest_batch, len(results))
+        if self.on_commit is not None:
+            self.on_commit(len(results), time.perf_counter() - self._began)
         for item, result in results:
             if not item.future.done():
                 item.future.set_result(result)

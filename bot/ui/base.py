@@ -7,7 +7,8 @@ from typing import Any
 
 import discord
 
-from bot.errors import answer_error, texts_for
+from bot.errors import answer_error, texts_for, turned_away
+from bot.logs import bind
 
 
 class View(discord.ui.View):
@@ -47,6 +48,10 @@ class OwnedView(View):
 
 async def guarded(interaction: discord.Interaction, handler: Any) -> None:
     """Run a dynamic item's handler; discord.py only logs their errors, we answer them."""
+    bind(interaction)  # its log records name it
+    if await turned_away(interaction):  # the bot is stopping
+        handler.close()
+        return
     try:
         await handler
     except Exception as error:

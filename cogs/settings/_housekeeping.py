@@ -60,11 +60,9 @@ class Housekeeping(commands.Cog):
         await self.bot.scheduler.add(NewJob(JobKind.PURGE, PURGE_KEY, now + INTERVAL))
 
     def _ours(self, guild_id: int) -> bool:
-        """Whether this process's shards serve the server (all of them when unsharded)."""
-        count = self.bot.shard_count or 1
-        if count <= 1 or self.bot.shard_id is None:
-            return True
-        return (guild_id >> 22) % count == self.bot.shard_id
+        """Whether this process's shards serve the server (all of them when unsharded): a
+        server on another process's shard is not in this one's ``bot.guilds``, yet not gone."""
+        return self.bot.owns_guild(guild_id)
 
     async def reconcile(self) -> tuple[list[int], list[int]]:
         """Mark left the servers the bot is no longer in (removed while it was down), and

@@ -165,6 +165,8 @@ class Polls:
         try:
             async with lock:
                 text = await self._record(guild_id, theory_id, interaction.user.id, option, clicked, t)
+                if self.bot.metrics is not None:
+                    self.bot.metrics.vote_stored(retracted=option is None)
                 # Committed: the message follows soon, whatever happens to the answer.
                 self.refresher.mark(guild_id, theory_id)
                 await interaction.response.send_message(text, ephemeral=True)

@@ -1,6 +1,14 @@
 """The gateway websocket: HELLO, IDENTIFY/READY, heartbeats, RESUME, dispatch with sequence
 numbers and a replay buffer.
 
+IDENTIFY is paced as Discord paces it when ``FakeDiscord.identify_window`` is set (Discord's
+is :data:`IDENTIFY_WINDOW`): one per bucket (``shard_id % max_concurrency``, the
+``max_concurrency`` that ``/gateway/bot`` reports) per window, across every connection of
+the bot; one that comes sooner is answered with op 9 INVALID_SESSION (``d: false``), as
+Discord documents ("Apps are limited by maximum concurrency when identifying. If your app
+exceeds this limit, Discord will respond with an Invalid Session").  Every IDENTIFY is
+recorded (``FakeDiscord.identify_log``), accepted or not, with its shard and time.
+
 Frames are sent as uncompressed TEXT: discord.py asks for ``compress=zlib-stream`` (or zstd)
 in the query string but only decompresses BINARY frames, and reads TEXT frames as JSON.
 """
@@ -15,6 +23,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
@@ -47,6 +56,21 @@ INTENT_MESSAGE_CONTENT = 1 << 15
 PRIVILEGED_INTENTS = INTENT_MEMBERS | INTENT_PRESENCES | INTENT_MESSAGE_CONTENT
 
 REPLAY_BUFFER = 100_000
+IDENTIFY_WINDOW = 5.0  # Discord's: one IDENTIFY per bucket per 5 seconds
+
+
+@dataclass(frozen=True, slots=True)
+class IdentifyRecord:
+    """One IDENTIFY the fake received: for which shard (``(0, 1)`` when unsharded), when
+    (``time.monotonic()``), and whether it was accepted or refused as too soon."""
+
+    shard: tuple[int, int]
+    at: float
+    accepted: bool
+
+    @property
+    def shard_id(self) -> int:
+        return self.shard[0]
 
 
 class GatewaySession:
@@ -205,7 +229,18 @@ async def _identify(fake: FakeDiscord, conn: GatewayConnection, data: dict[str, 
     if shard[1] < 1 or not 0 <= shard[0] < shard[1]:
         await conn.close(4010)  # invalid shard
         return
-    fake.identify_times.append(time.monotonic())
+    now = time.monotonic()
+    bucket = shard[0] % max(1, fake.max_concurrency)
+    last = fake._bucket_identified.get(bucket)
+    if fake.identify_window > 0 and last is not None and now - last < fake.identify_window:
+        # Too soon after the bucket's last IDENTIFY: Discord answers with INVALID_SESSION.
+        fake.identify_log.append(IdentifyRecord(shard, now, accepted=False))
+        fake.identify_rejections += 1
+        conn.send_op(OP_INVALID_SESSION, False)
+        return
+    fake._bucket_identified[bucket] = now
+    fake.identify_log.append(IdentifyRecord(shard, now, accepted=True))
+    fake.identify_times.append(now)
     fake.intents = intents
     fake.identify_payloads.append(data)
     session = GatewaySession(fake, intents=intents, shard=shard)

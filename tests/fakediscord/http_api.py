@@ -402,7 +402,7 @@ class HttpApi:
                     "total": 1000,
                     "remaining": 999,
                     "reset_after": 0,
-                    "max_concurrency": 1,
+                    "max_concurrency": self.fake.max_concurrency,
                 },
             }
         )

@@ -21,6 +21,7 @@ from .gateway import (
     PRIVILEGED_INTENTS,
     GatewayConnection,
     GatewaySession,
+    IdentifyRecord,
 )
 from .interactions import (
     APPLICATION_COMMAND,
@@ -189,6 +190,11 @@ class FakeDiscord:
         self.nonce_window = NONCE_WINDOW
         self.heartbeat_interval_ms = 41250
         self.recommended_shards = 1
+        # IDENTIFY pacing (gateway.py): /gateway/bot's max_concurrency, and the window one
+        # bucket (shard_id % max_concurrency) waits between IDENTIFYs.  0: not enforced (a
+        # test that checks pacing sets it; Discord's is gateway.IDENTIFY_WINDOW, 5 s).
+        self.max_concurrency = 1
+        self.identify_window = 0.0
         self.allowed_privileged_intents = PRIVILEGED_INTENTS
         self.allow_resume = True
 
@@ -234,6 +240,9 @@ class FakeDiscord:
         self.identify_times: list[float] = []
         self.identify_payloads: list[dict[str, Any]] = []
         self.identify_failures = 0
+        self.identify_log: list[IdentifyRecord] = []  # every IDENTIFY, accepted or refused
+        self.identify_rejections = 0  # refused as too soon in their bucket (op 9)
+        self._bucket_identified: dict[int, float] = {}  # bucket -> its last accepted IDENTIFY
         self.intents: int | None = None
         self.resume_count = 0
         self.replayed_events = 0
@@ -339,6 +348,10 @@ class FakeDiscord:
 
     async def wait_resumed(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         await asyncio.wait_for(self._resumed_event.wait(), timeout)
+
+    def identified_at(self, shard_id: int) -> list[float]:
+        """When each accepted IDENTIFY of the shard came (``time.monotonic()``), oldest first."""
+        return [r.at for r in self.identify_log if r.accepted and r.shard_id == shard_id]
 
     def _all_shards_ready(self) -> bool:
         counts = {s[1] for s in self._shard_sessions}
