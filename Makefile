@@ -36,8 +36,10 @@ test: lint  ## lint, then the whole test suite (the quick fault tests included)
 faults: $(VENV)/.dev  ## the long fault suite
 	$(BIN)/pytest -q -m slow
 
+# BENCH_DATABASE_URL=postgresql://... adds PostgreSQL (fresh databases, dropped after);
+# BENCH_ARGS passes options (python -m bench --help). Exits 1 when a target is missed.
 bench: $(VENV)/.dev  ## speed and memory, bot against a bare discord.py bot
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 format: $(VENV)/.dev
 	$(BIN)/ruff format .
