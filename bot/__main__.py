@@ -7,11 +7,15 @@ The host's data tools need no token and never log in:
 
 - ``halfbie export --guild ID [--out FILE]`` writes one server's data as JSON;
 - ``halfbie import FILE [--replace]`` loads it (into this host's database);
-- ``halfbie backup PATH`` copies the whole database, consistent, while the bot runs.
+- ``halfbie backup PATH`` copies the whole database, consistent, while the bot runs;
+- ``halfbie copy-store --to URL [--replace]`` copies every server's data to another
+  database (SQLite to PostgreSQL, or back), checked table by table (see
+  :mod:`bot.store.copy`).
 
-``export`` and ``backup`` open the database as it is (never creating or upgrading it), so
-they are safe beside a running bot of any version.  Every refusal is one line on stderr
-and exit status 2.
+``export``, ``backup`` and ``copy-store`` open the database as it is (never creating or
+upgrading it), so they are safe beside a running bot of any version (``copy-store``
+writes only to its target, and wants the bot stopped, or it misses what comes after).
+Every refusal is one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from bot.config import ROOT, Config, ConfigError, load_config
 from bot.http import HttpError
 from bot.logs import setup_logging
 from bot.store import Store, StoreError, StoreOpenError, TransferError
+from bot.store.copy import copy_between
 from bot.store.transfer import dumps, loads
 
 log = logging.getLogger("bot")
@@ -69,6 +74,19 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--replace", action="store_true", help="delete the server's data here first, if any")
     backup = sub.add_parser("backup", help="copy the database while the bot runs")
     backup.add_argument("path", metavar="PATH", help="the new file (never overwritten)")
+    copy = sub.add_parser(
+        "copy-store",
+        help="copy every server's data to another database (stop the bot first), checking each table",
+    )
+    copy.add_argument(
+        "--to",
+        required=True,
+        metavar="URL",
+        help="postgresql://user:password@host:5432/database, or an SQLite file (a path or sqlite:///path)",
+    )
+    copy.add_argument(
+        "--replace", action="store_true", help="empty the target's Halfbie tables first, if it holds data"
+    )
     sub.add_parser(
         "doctor",
         help="check the token, the database and every server's channel and roles; exit 1 on a problem",
@@ -118,7 +136,7 @@ async def _run(config: Config, *, sync_only: bool) -> int:
 
 # -- the host's data tools -------------------------------------------------------------------
 
-DATA_COMMANDS = ("export", "import", "backup")
+DATA_COMMANDS = ("export", "import", "backup", "copy-store")
 
 
 class _Refused(Exception):
@@ -231,12 +249,25 @@ async def _backup(config: Config, path: str) -> str:
     return f"backed up {config.db_path} to {written} (integrity_check ok)"
 
 
+async def _copy_store(config: Config, to: str, *, replace: bool) -> str:
+    result = await copy_between(config.database, to, replace=replace)
+    notes = [f"the {result.replaced} rows it held were deleted first"] if result.replaced else []
+    if result.released:
+        notes.append(f"{result.released} jobs claimed by the old store's processes are pending again")
+    return (
+        f"copied {result.servers} servers ({result.rows} rows in {len(result.tables)} tables) "
+        f"from {result.source} to {result.target}; every table's row count and checksum match"
+    ) + "".join(f"; {note}" for note in notes)
+
+
 async def _data_command(args: argparse.Namespace, config: Config) -> int:
     try:
         if args.command == "export":
             done = await _export(config, args.guild, args.out)
         elif args.command == "import":
             done = await _import(config, args.file, replace=args.replace)
+        elif args.command == "copy-store":
+            done = await _copy_store(config, args.to, replace=args.replace)
         else:
             done = await _backup(config, args.path)
     except (_Refused, StoreError) as exc:  # StoreOpenError, a backup path taken: one line each

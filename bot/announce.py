@@ -101,14 +101,16 @@ class Announcer:
         ping: bool = True,
         nonce: str | None = None,
         quiet: bool = False,
+        role_id: int | None = None,
     ) -> Outcome:
         """Post ``render(t)`` to the server's announcement channel, ``t`` in the server's
-        language, pinging its news role when ``ping`` (and nobody otherwise).
+        language, pinging its news role when ``ping`` (and nobody otherwise); ``role_id``
+        pings that role instead (a poll's own ping role).
 
         ``nonce`` makes the post idempotent for a few minutes (a job's retry).  ``quiet``
         logs a failure at INFO (a retry, already warned about once).
         """
-        outcome = await self._post(guild_id, render, ping=ping, nonce=nonce)
+        outcome = await self._post(guild_id, render, ping=ping, nonce=nonce, role_id=role_id)
         if self.observe is not None:
             self.observe(outcome)
         english = Texts(self.catalog, DEFAULT)
@@ -143,7 +145,9 @@ class Announcer:
             message_id=announcement.message_id, channel_id=channel.id, note="admin_release.corrected"
         )
 
-    async def _post(self, guild_id: int, render: Render, *, ping: bool, nonce: str | None) -> Outcome:
+    async def _post(
+        self, guild_id: int, render: Render, *, ping: bool, nonce: str | None, role_id: int | None = None
+    ) -> Outcome:
         settings = await self.store.settings.get(guild_id)
         if settings.announce_channel_id is None:
             return Outcome(problem="admin_release.no_channel")
@@ -159,8 +163,9 @@ class Announcer:
         perms = channel.permissions_for(me)
         role: discord.Role | None = None
         note = None
-        if ping and settings.ping_role_id is not None:
-            role = guild.get_role(settings.ping_role_id)
+        wanted = settings.ping_role_id if role_id is None else role_id
+        if ping and wanted is not None:
+            role = guild.get_role(wanted)
             if role is None:
                 note = "admin_release.gone_role"
             elif not role.mentionable and not perms.mention_everyone:

@@ -104,6 +104,10 @@ def describe(error: BaseException, t: Texts) -> str | None:
         return t(key, kind=_kind(error.kind, t), key=safe(str(error.key), 100))
     if isinstance(error, store.NoSuchRecord):
         return t("errors.not_found", kind=_kind(error.kind, t), key=safe(str(error.key), 100))
+    if isinstance(error, store.StoreUnavailable):
+        # PostgreSQL away (a restart, the network): nothing was committed, and the store
+        # reconnects by itself (its loss and return are in the log already).
+        return t("errors.unavailable")
     if isinstance(error, app_commands.MissingPermissions):
         return t("errors.missing_permissions", permissions=permission_names(error.missing_permissions, t))
     if isinstance(error, app_commands.BotMissingPermissions):

@@ -206,6 +206,9 @@ class TheoryFields:
     details_ko: str | None = None
     safe_title_ko: str | None = None
     options_ko: tuple[str, ...] | None = None
+    max_choices: int = 1  # how many options a member may choose (1: one answer)
+    voter_role_id: int | None = None  # only members with this role vote (None: everyone)
+    ping_role_id: int | None = None  # pinged when the poll opens and when its result is posted
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,10 +244,14 @@ class Vote:
 class Tally:
     theory_id: int
     counts: tuple[int, ...]  # one per option
+    # Members who voted, when a member may choose several options (then the counts add
+    # up to more); None: one answer each, so the counts add up to the voters.
+    voters: int | None = None
 
     @property
     def total(self) -> int:
-        return sum(self.counts)
+        """The number of members who voted (each option's share is of them)."""
+        return sum(self.counts) if self.voters is None else self.voters
 
     @property
     def leading(self) -> int | None:
@@ -291,6 +298,19 @@ class MemberVote:
     option: int
     voted_at: int
     points: float | None  # scored on this theory (resolved and right), else None
+    options: tuple[int, ...] = ()  # every option the member chose (several-answer polls)
+
+
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    """A member's answers in one poll after a click, as committed."""
+
+    chosen: tuple[int, ...]  # the options the member has now, in order
+    option: int  # the option clicked
+    added: bool  # the click added it (False: took it away, or refused at the cap)
+    full: bool  # refused: the member already has ``max_choices`` answers
+    max_choices: int
+    need_role: int | None = None  # refused: only members with this role vote here
 
 
 # -- server settings and audit ------------------------------------------------

@@ -54,7 +54,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from bot.clock import Clock
 from bot.models import Job, NewJob
 from bot.shards import ShardSet
-from bot.store import Store, StoreClosed
+from bot.store import Store, StoreClosed, StoreUnavailable
 
 __all__ = [
     "BACKOFF",
@@ -74,6 +74,9 @@ Handler = Callable[[Job], Awaitable[None]]
 LEASE = 120  # seconds a claim lasts (see Scheduler)
 MAX_SLEEP = 3600.0  # the longest sleep: a jump of the wall clock is noticed within an hour
 ERROR_PAUSE = 60.0  # after the loop itself failed (the database, say), try again this much later
+# After the database could not be reached (PostgreSQL restarting: the store reconnects by
+# itself and logs it), the loop, or a job that met it, tries again this much later.
+UNAVAILABLE_PAUSE = 5.0
 BACKOFF = (60, 300, 1800, 7200)  # seconds before the 1st, 2nd, 3rd, later retries after an error
 MAX_FAILURES = 5  # a job that raised this many times is marked failed
 
@@ -261,6 +264,13 @@ class Scheduler:
             except StoreClosed:
                 log.info("The store closed: the scheduler stops")
                 return
+            except StoreUnavailable as exc:
+                log.warning(
+                    "The scheduler cannot reach the database now (%s); it looks again in %.0f s",
+                    exc,
+                    UNAVAILABLE_PAUSE,
+                )
+                pause = UNAVAILABLE_PAUSE
             except Exception:
                 log.exception("The scheduler's loop failed; it goes on in %.0f s", ERROR_PAUSE)
                 pause = ERROR_PAUSE
@@ -338,6 +348,9 @@ class Scheduler:
             await self._store.jobs.retry(job, at, later.reason)
         except StoreClosed:
             raise
+        except StoreUnavailable as exc:  # not the job's failure: it runs again soon
+            log.warning("Job %s could not reach the database (%s); it runs again soon", _describe(job), exc)
+            await self._store.jobs.retry(job, int(self._clock.now() + UNAVAILABLE_PAUSE), str(exc))
         except Exception as exc:
             await self._failed(job, exc)
         else:

@@ -216,6 +216,9 @@ def poll_description(theory: Theory, tally: Tally, t: Texts, *, resolution: Reso
     said = details(theory, t)
     if said:
         parts.append(facts.shown(said, theory.fields.spoiler, t.spoilers, t, DETAILS_MAX))
+    rules = rules_line(theory, t)
+    if rules:
+        parts.append(rules)
     if theory.hides_tally:
         key = "theory.sealed_one" if tally.total == 1 else "theory.sealed"
         parts.append(t(key, voters=tally.total))
@@ -225,6 +228,28 @@ def poll_description(theory: Theory, tally: Tally, t: Texts, *, resolution: Reso
     if resolution is not None:
         parts.append(clip(resolution_line(resolution, t), STATUS_MAX))
     return clip("\n\n".join(parts), DESCRIPTION_MAX)
+
+
+def chosen_text(chosen: Sequence[int]) -> str:
+    """A member's answers by number ("1, 3"), for the private answer to a click."""
+    return ", ".join(str(option + 1) for option in chosen)
+
+
+def role_text(role_id: int) -> str:
+    """A role by its mention: the client shows its name; sent with mentions off, it
+    pings nobody (and never where members typed it: the id is the bot's)."""
+    return f"<@&{role_id}>"
+
+
+def rules_line(theory: Theory, t: Texts) -> str:
+    """How this poll is voted on, when not the plain one-answer poll for everyone."""
+    f = theory.fields
+    bits = []
+    if f.max_choices > 1 and theory.status is TheoryStatus.OPEN:
+        bits.append(t("theory.choose_up_to", count=f.max_choices))
+    if f.voter_role_id is not None and theory.status is TheoryStatus.OPEN:
+        bits.append(t("theory.voters_only", role=role_text(f.voter_role_id)))
+    return " · ".join(bits)
 
 
 def resolution_line(resolution: Resolution, t: Texts) -> str:
@@ -379,7 +404,9 @@ def mine_line(vote: MemberVote, t: Texts) -> str:
             "theory.mine_line",
             id=theory.id,
             title=title_text(theory, t, 120),
-            option=option_text(theory, vote.option, t, 80),
+            option=", ".join(option_text(theory, o, t, 80 // len(vote.options)) for o in vote.options)
+            if vote.options
+            else option_text(theory, vote.option, t, 80),
             status=short_status(theory, t),
             score=score,
         ),
@@ -425,6 +452,24 @@ def leaderboard_embed(
 
 
 # -- result cards (the announcement channel) ------------------------------------------------
+
+
+def opened_card(theory: Theory, t: Texts) -> discord.Embed:
+    """A short card for the announcement channel when a poll with a ping role opens."""
+    parts = [t("theory.card_opened_text")]
+    if theory.channel_id is not None and theory.message_id is not None:
+        parts.append(
+            t("theory.card_jump", url=jump_url(theory.guild_id, theory.channel_id, theory.message_id))
+        )
+    rules = rules_line(theory, t)
+    if rules:
+        parts.append(rules)
+    embed = discord.Embed(
+        title=clip(t("theory.card_opened", title=safe(plain_title(theory, t), TITLE_MAX)), TITLE_MAX),
+        description=clip("\n\n".join(parts), DESCRIPTION_MAX),
+        colour=STATUS_COLOUR[theory.status],
+    )
+    return embed
 
 
 def result_card(

@@ -190,7 +190,11 @@ def _is_lost(exc: BaseException, raw: asyncpg.Connection | None) -> bool:
         | TimeoutError
         | asyncpg.exceptions.ConnectionDoesNotExistError
         | asyncpg.PostgresConnectionError
-        | asyncpg.exceptions.OperatorInterventionError,
+        | asyncpg.exceptions.OperatorInterventionError
+        # A connection whose server ended it in the middle of an operation can be left
+        # with its protocol stuck ("cannot switch to state 15; another operation (2) is in
+        # progress", asyncpg issue 1069), e.g. when the pool resets it: it is as lost.
+        | asyncpg.exceptions.InternalClientError,
     ):
         return True
     return raw is not None and raw.is_closed()

@@ -203,7 +203,7 @@ def news_params(fields: NewsFields) -> dict[str, Any]:
 THEORY_COLUMNS = (
     "t.id, t.guild_id, t.seed_key, t.title, t.details, t.source_name, t.source_url, "
     "t.source_certainty, t.source_quote, t.source_name_ko, t.spoiler, t.safe_title, t.title_ko, "
-    "t.details_ko, t.safe_title_ko, t.sealed, t.closes_at, "
+    "t.details_ko, t.safe_title_ko, t.sealed, t.closes_at, t.max_choices, t.voter_role_id, t.ping_role_id, "
     "t.status, t.outcome, t.created_at, t.created_by, t.channel_id, t.message_id"
 )
 
@@ -268,6 +268,8 @@ def check_options(fields: TheoryFields) -> None:
         len(fields.options_ko) != len(fields.options) or not all(fields.options_ko)
     ):
         raise ValueError("a theory's Korean options are one non-empty label per option")
+    if not 1 <= fields.max_choices <= len(fields.options):
+        raise ValueError("a theory's members choose 1 to as many options as it has")
 
 
 MAX_OPTIONS = 10

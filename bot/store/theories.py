@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from bot.models import (
+    Ballot,
     Job,
     JobKind,
     LeaderboardEntry,
@@ -56,6 +57,9 @@ _WRITTEN = (
     "safe_title_ko",
     "sealed",
     "closes_at",
+    "max_choices",
+    "voter_role_id",
+    "ping_role_id",
 )
 _INSERT = (
     f"INSERT INTO theories (guild_id, {', '.join(_WRITTEN)}, status, created_at, created_by) "
@@ -68,19 +72,44 @@ _INSERT_OPTIONS = "INSERT INTO theory_options (theory_id, position, label, label
 # if the scheduler has not closed it yet).
 _OPEN = "t.status = 'open' AND t.removed_at IS NULL AND (t.closes_at IS NULL OR t.closes_at > :now)"
 
-# One statement: the vote is written only if the poll takes votes and the option
-# exists; a member's second vote replaces the first.
-_CAST_VOTE = f"""
+# How many answers a member may give, if the poll takes votes now and has the option.
+_CAN_VOTE = f"""
+SELECT t.max_choices, t.voter_role_id FROM theories AS t
+WHERE t.id = :theory_id AND t.guild_id = :guild_id AND {_OPEN}
+  AND EXISTS (SELECT 1 FROM theory_options AS o
+              WHERE o.theory_id = t.id AND o.position = :option)
+"""
+
+# The common case in one statement: a one-answer poll open to everyone.  Written only if
+# the poll takes votes and has the option; the member's other answer is dropped after.
+_ONE_ANSWER = f"""
 INSERT INTO votes (theory_id, member_id, guild_id, option_position, voted_at)
 SELECT t.id, :member_id, t.guild_id, :option, :now
 FROM theories AS t
 WHERE t.id = :theory_id AND t.guild_id = :guild_id AND {_OPEN}
+  AND t.max_choices = 1 AND t.voter_role_id IS NULL
   AND EXISTS (SELECT 1 FROM theory_options AS o
               WHERE o.theory_id = t.id AND o.position = :option)
-ON CONFLICT (theory_id, member_id) DO UPDATE
-SET option_position = excluded.option_position, voted_at = excluded.voted_at
+ON CONFLICT (theory_id, member_id, option_position) DO UPDATE SET voted_at = excluded.voted_at
 RETURNING option_position
 """
+
+# A member's answers are rows, one per chosen option (the primary key holds them apart).
+_CHOSEN = (
+    "SELECT option_position FROM votes WHERE theory_id = :theory_id AND member_id = :member_id "
+    "ORDER BY option_position"
+)
+_ADD_CHOICE = """
+INSERT INTO votes (theory_id, member_id, guild_id, option_position, voted_at)
+VALUES (:theory_id, :member_id, :guild_id, :option, :now)
+ON CONFLICT (theory_id, member_id, option_position) DO UPDATE SET voted_at = excluded.voted_at
+"""
+_DROP_OTHERS = (
+    "DELETE FROM votes WHERE theory_id = :theory_id AND member_id = :member_id AND option_position <> :option"
+)
+_DROP_CHOICE = (
+    "DELETE FROM votes WHERE theory_id = :theory_id AND member_id = :member_id AND option_position = :option"
+)
 
 _RETRACT_VOTE = f"""
 DELETE FROM votes
@@ -90,7 +119,7 @@ RETURNING option_position
 """
 
 _TALLY = """
-SELECT o.position, COALESCE(c.n, 0) AS n
+SELECT o.position, COALESCE(c.n, 0) AS n, t.max_choices
 FROM theory_options AS o
 JOIN theories AS t ON t.id = o.theory_id
 LEFT JOIN (SELECT option_position, COUNT(*) AS n FROM votes
@@ -105,6 +134,14 @@ ORDER BY o.position
 _COUNTS = """
 SELECT v.theory_id, v.option_position, COUNT(*) AS n
 FROM votes AS v JOIN theories AS t ON t.id = v.theory_id
+"""
+
+# Members who voted, per theory that takes several answers; the caller adds the WHERE
+# (on theories ``t``, with ``t.max_choices > 1`` already in it) and the GROUP BY.
+_VOTERS = """
+SELECT v.theory_id, COUNT(DISTINCT v.member_id) AS n
+FROM votes AS v JOIN theories AS t ON t.id = v.theory_id
+WHERE t.max_choices > 1 AND
 """
 
 _LEADERBOARD = """
@@ -122,13 +159,21 @@ def points_for(voters: int, right: int) -> float:
     return voters / right if right else 0.0
 
 
-def _tallies(rows: Iterable[Any], theories: Iterable[Theory]) -> dict[int, Tally]:
+def _tallies(rows: Iterable[Any], theories: Iterable[Theory], voters: Iterable[Any] = ()) -> dict[int, Tally]:
+    """Tallies from :data:`_COUNTS` rows, and :data:`_VOTERS` rows for the polls that take
+    several answers (their counts add up to more than their voters)."""
+    theories = builtins.list(theories)
     counts = {t.id: [0] * len(t.fields.options) for t in theories}
     for row in rows:
         options = counts.get(row["theory_id"])
         if options is not None and 0 <= row["option_position"] < len(options):
             options[row["option_position"]] = int(row["n"])
-    return {theory_id: Tally(theory_id, tuple(n)) for theory_id, n in counts.items()}
+    members = {int(row["theory_id"]): int(row["n"]) for row in voters}
+    several = {t.id for t in theories if t.fields.max_choices > 1}
+    return {
+        theory_id: Tally(theory_id, tuple(n), members.get(theory_id, 0) if theory_id in several else None)
+        for theory_id, n in counts.items()
+    }
 
 
 async def _insert_options(conn: Connection, theory_id: int, fields: TheoryFields) -> None:
@@ -196,7 +241,14 @@ class TheoryQueries:
         rows = await self._db.read_all(_TALLY, {"theory_id": theory_id, "guild_id": guild_id})
         if not rows:
             raise NoSuchRecord("theory", theory_id)
-        return Tally(theory_id, tuple(int(row["n"]) for row in rows))
+        voters = None
+        if int(rows[0]["max_choices"]) > 1:
+            voters = int(
+                await self._db.read_value(
+                    "SELECT COUNT(DISTINCT member_id) FROM votes WHERE theory_id = ?", (theory_id,)
+                )
+            )
+        return Tally(theory_id, tuple(int(row["n"]) for row in rows), voters)
 
     # -- writing -------------------------------------------------------------
 
@@ -238,22 +290,75 @@ class TheoryQueries:
         return await self._db.write(job)
 
     async def cast_vote(self, guild_id: int, theory_id: int, member_id: int, option: int) -> int | None:
-        """Record the member's vote (replacing an earlier one); return the option now
-        recorded, or None when the poll is closed, removed or unknown, or the option is
-        not one of its options (nothing is written then)."""
-        params = {
+        """Make ``option`` the member's one answer (replacing any earlier ones); return it,
+        or None when the poll is closed, removed or unknown, or the option is not one of
+        its options (nothing is written then)."""
+        params = self._vote_params(guild_id, theory_id, member_id, option)
+
+        async def job(conn: Connection) -> int | None:
+            if await fetch_one(conn, _CAN_VOTE, params) is None:
+                return None
+            await conn.execute(_DROP_OTHERS, params)
+            await conn.execute(_ADD_CHOICE, params)
+            return option
+
+        return await self._db.write(job)
+
+    async def choose(
+        self,
+        guild_id: int,
+        theory_id: int,
+        member_id: int,
+        option: int,
+        roles: Iterable[int] = (),
+    ) -> Ballot | None:
+        """A click on ``option`` by a member with ``roles``: in a one-answer poll it
+        becomes the member's answer (as :meth:`cast_vote`); in a poll of up to *k*
+        answers it is toggled, and refused (nothing written) when the member already has
+        *k*, or lacks the poll's voter role.  Read and written in one writer job, so
+        concurrent clicks by one member leave exactly the set their order of commits
+        implies.  None when the poll takes no votes or lacks the option."""
+        params = self._vote_params(guild_id, theory_id, member_id, option)
+        held = frozenset(roles)
+
+        async def job(conn: Connection) -> Ballot | None:
+            if await fetch_one(conn, _ONE_ANSWER, params) is not None:  # two statements, not three
+                await conn.execute(_DROP_OTHERS, params)
+                return Ballot((option,), option, added=True, full=False, max_choices=1)
+            row = await fetch_one(conn, _CAN_VOTE, params)
+            if row is None:
+                return None
+            most = int(row["max_choices"])
+            need = row["voter_role_id"]
+            if need is not None and int(need) not in held:
+                held_now = tuple(int(r[0]) for r in await fetch_all(conn, _CHOSEN, params))
+                return Ballot(
+                    held_now, option, added=False, full=False, max_choices=most, need_role=int(need)
+                )
+            if most == 1:
+                await conn.execute(_DROP_OTHERS, params)
+                await conn.execute(_ADD_CHOICE, params)
+                return Ballot((option,), option, added=True, full=False, max_choices=1)
+            chosen = [int(row[0]) for row in await fetch_all(conn, _CHOSEN, params)]
+            if option in chosen:
+                await conn.execute(_DROP_CHOICE, params)
+                chosen.remove(option)
+                return Ballot(tuple(chosen), option, added=False, full=False, max_choices=most)
+            if len(chosen) >= most:
+                return Ballot(tuple(chosen), option, added=False, full=True, max_choices=most)
+            await conn.execute(_ADD_CHOICE, params)
+            return Ballot(tuple(sorted([*chosen, option])), option, added=True, full=False, max_choices=most)
+
+        return await self._db.write(job)
+
+    def _vote_params(self, guild_id: int, theory_id: int, member_id: int, option: int) -> dict[str, Any]:
+        return {
             "guild_id": guild_id,
             "theory_id": theory_id,
             "member_id": member_id,
             "option": option,
             "now": self._db.now(),
         }
-
-        async def job(conn: Connection) -> int | None:
-            rows = list(await conn.execute_fetchall(_CAST_VOTE, params))
-            return int(rows[0][0]) if rows else None
-
-        return await self._db.write(job)
 
     async def retract_vote(self, guild_id: int, theory_id: int, member_id: int) -> bool:
         """Take back the member's vote while the poll is open; return whether there was one."""
@@ -281,8 +386,15 @@ class TheoryQueries:
             f"{_COUNTS} WHERE t.id = ? AND t.guild_id = ? GROUP BY v.theory_id, v.option_position",
             (theory_id, guild_id),
         )
+        voters = (
+            await self._db.read_all(
+                f"{_VOTERS} t.id = ? AND t.guild_id = ? GROUP BY v.theory_id", (theory_id, guild_id)
+            )
+            if theory.fields.max_choices > 1
+            else []
+        )
         shown = await self._db.read_value("SELECT shown FROM theories WHERE id = ?", (theory_id,))
-        return PollState(theory, _tallies(rows, [theory])[theory_id], shown)
+        return PollState(theory, _tallies(rows, [theory], voters)[theory_id], shown)
 
     async def posted_polls(self) -> builtins.list[PollState]:
         """Every poll, in every server, whose message is still in a channel (not removed):
@@ -304,7 +416,10 @@ class TheoryQueries:
                 "SELECT id, shown FROM theories WHERE message_id IS NOT NULL AND removed_at IS NULL"
             )
         }
-        tallies = _tallies(counts, theories)
+        voters = await self._db.read_all(
+            f"{_VOTERS} t.message_id IS NOT NULL AND t.removed_at IS NULL GROUP BY v.theory_id"
+        )
+        tallies = _tallies(counts, theories, voters)
         return [PollState(t, tallies[t.id], shown.get(t.id)) for t in theories]
 
     async def tallies(self, guild_id: int) -> dict[int, Tally]:
@@ -315,7 +430,10 @@ class TheoryQueries:
             "GROUP BY v.theory_id, v.option_position",
             (guild_id,),
         )
-        return _tallies(rows, theories)
+        voters = await self._db.read_all(
+            f"{_VOTERS} t.guild_id = ? AND t.removed_at IS NULL GROUP BY v.theory_id", (guild_id,)
+        )
+        return _tallies(rows, theories, voters)
 
     async def set_shown(self, guild_id: int, theory_id: int, message_id: int, shown: str) -> None:
         """Record what the poll message shows now (only if it is still that message)."""
@@ -418,7 +536,7 @@ class TheoryQueries:
             )
             counts = await fetch_one(
                 conn,
-                "SELECT COUNT(*) AS voters, "
+                "SELECT COUNT(DISTINCT member_id) AS voters, "
                 "COALESCE(SUM(CASE WHEN option_position = ? THEN 1 ELSE 0 END), 0) AS hits "
                 "FROM votes WHERE theory_id = ?",
                 (outcome, theory_id),
@@ -487,9 +605,21 @@ class TheoryQueries:
                 (guild_id, member_id),
             )
         }
+        # A several-answer poll's answers are one line: the latest vote's place, every option.
+        chosen: dict[int, builtins.list[int]] = {}
+        latest: dict[int, Vote] = {}
+        for v in votes:
+            chosen.setdefault(v.theory_id, []).append(v.option)
+            latest.setdefault(v.theory_id, v)
         return [
-            MemberVote(theories[v.theory_id], v.option, v.voted_at, points.get(v.theory_id))
-            for v in votes
+            MemberVote(
+                theories[v.theory_id],
+                min(chosen[v.theory_id]),
+                v.voted_at,
+                points.get(v.theory_id),
+                tuple(sorted(chosen[v.theory_id])) if len(chosen[v.theory_id]) > 1 else (),
+            )
+            for v in latest.values()
             if v.theory_id in theories
         ]
 

@@ -56,7 +56,9 @@ __all__ = [
     "Table",
     "TransferError",
     "TransferQueries",
+    "dependency_order",
     "discover",
+    "discover_tables",
     "dumps",
     "loads",
 ]
@@ -140,6 +142,19 @@ async def discover(conn: Connection) -> Schema:
     if is_postgres(conn):
         return _finish(await _discover_postgres(conn))
     return _finish(await _discover_sqlite(conn))
+
+
+async def discover_tables(conn: Connection) -> dict[str, Table]:
+    """Every table of the database by name, the bot's own too (``halfbie copy-store``
+    copies them all), but for the catalogue's: SQLite's ``sqlite_*``, ``halfbie_schema``."""
+    if is_postgres(conn):
+        return await _discover_postgres(conn)
+    return await _discover_sqlite(conn)
+
+
+def dependency_order(tables: Mapping[str, Table]) -> tuple[Table, ...]:
+    """The tables, parents before children (references to other tables are ignored)."""
+    return _dependency_order(tables)
 
 
 async def _discover_sqlite(conn: Connection) -> dict[str, Table]:

@@ -31,8 +31,8 @@ from bot.render.theories import leaderboard_embed, list_line, mine_line, votes_t
 from bot.ui.paginator import Paginator, line_pages
 
 from ._admin import TheoryAdmin
-from ._input import parse_closing, parse_details, parse_options, parse_status, parse_title
-from ._polls import COG_NAME, Polls
+from ._input import parse_choices, parse_closing, parse_details, parse_options, parse_status, parse_title
+from ._polls import COG_NAME, Polls, check_role
 from ._views import PollButton
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,9 @@ class TheoryPolls(commands.Cog, name=COG_NAME):
         options="2 to 10 options separated by | (default: Agree | Disagree | Not sure)",
         closes="When voting ends: a duration (3d, 12h, 1d 6h) or a time (2026-12-24 18:00, UTC unless given)",
         sealed="Hide the results until the poll closes (only the number of voters shows)",
+        choices="How many options each member may choose (1 by default)",
+        voter_role="Only members with this role may vote (everyone by default)",
+        ping_role="A role pinged when the poll opens and when its result is posted",
     )
     @poll_creator_only()
     async def new(
@@ -108,6 +111,9 @@ class TheoryPolls(commands.Cog, name=COG_NAME):
         options: app_commands.Range[str, 1, 1000] | None = None,
         closes: app_commands.Range[str, 1, 40] | None = None,
         sealed: bool = False,
+        choices: app_commands.Range[int, 1, 10] = 1,
+        voter_role: discord.Role | None = None,
+        ping_role: discord.Role | None = None,
     ) -> None:
         guild_id = guild_id_of(interaction)
         # The source is stored with the theory and shown on its poll message: the
@@ -124,12 +130,16 @@ class TheoryPolls(commands.Cog, name=COG_NAME):
             details=parse_details(details),
             sealed=sealed,
             closes_at=parse_closing(closes, self.bot.clock.now(), zone),
+            max_choices=parse_choices(choices, len(answers)),
+            voter_role_id=check_role(interaction, voter_role),
+            ping_role_id=check_role(interaction, ping_role, ping=True),
         )
         await self.bot.seeder.ensure(guild_id)
         theory = await self.bot.store.theories.create(guild_id, interaction.user.id, fields)
         if fields.closes_at is not None:
             self.bot.scheduler.wake()  # its close_poll job was committed with it
         await self.polls.post(interaction, theory)
+        await self.polls.announce_open(theory)
 
     @theory.command(name="list", description="Every theory here: status, votes and the leading option")
     @app_commands.describe(status="Only theories with this status")

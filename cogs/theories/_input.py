@@ -49,6 +49,13 @@ def parse_options(text: str | None) -> tuple[str, ...]:
 TITLE_MAX, DETAILS_MAX, RAW_OPTIONS_MAX, CLOSES_MAX = 200, 1000, 1000, 40
 
 
+def parse_choices(count: int, options: int) -> int:
+    """How many options a member may choose: 1 up to the number of options."""
+    if not 1 <= count <= options:
+        raise BadInput("theory.choices_bad", count=count, options=options)
+    return count
+
+
 def parse_title(text: str) -> str:
     title = (check_length(text, TITLE_MAX, "fields.title") or "").strip()
     if not title:

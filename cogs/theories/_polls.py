@@ -25,9 +25,19 @@ from discord import app_commands
 from bot.checks import guild_id_of, require_poll_creator
 from bot.errors import BadInput, Closed, NotFound, Refused
 from bot.i18n import Texts
-from bot.models import Job, Resolution, Theory, TheoryStatus
+from bot.models import Ballot, Job, Resolution, Theory, TheoryStatus
 from bot.render.text import safe
-from bot.render.theories import choice, jump_url, plain_title, poll_embed, result_card, shown_key
+from bot.render.theories import (
+    choice,
+    chosen_text,
+    jump_url,
+    opened_card,
+    plain_title,
+    poll_embed,
+    result_card,
+    role_text,
+    shown_key,
+)
 from bot.scheduler import RetryLater
 from bot.store import NoSuchRecord
 
@@ -50,6 +60,22 @@ def voted_text(clicked: str | None, recorded: int, t: Texts) -> str:
     return t("theory.voted", option=safe(clicked or f"{recorded + 1}.", 100))
 
 
+def ballot_text(ballot: Ballot, clicked: str | None, t: Texts) -> str:
+    """The answer to a click on a poll that takes several answers (or refused one)."""
+    if ballot.need_role is not None:
+        return t("theory.not_voter", role=role_text(ballot.need_role))
+    option = safe(clicked or f"{ballot.option + 1}.", 100)
+    chosen = chosen_text(ballot.chosen)
+    counts = {"chosen": chosen, "count": len(ballot.chosen), "most": ballot.max_choices}
+    if ballot.full:
+        return t("theory.choices_full", most=ballot.max_choices, chosen=chosen)
+    if ballot.added:
+        return t("theory.chose", option=option, **counts)
+    if not ballot.chosen:
+        return t("theory.unchose_none", option=option)
+    return t("theory.unchose", option=option, **counts)
+
+
 def resolution_of(theory: Theory, payload: Mapping[str, object]) -> Resolution | None:
     """The scores a ``poll_result`` job carries for a resolved poll (None for a close)."""
     if "points" not in payload:
@@ -62,6 +88,25 @@ def resolution_of(theory: Theory, payload: Mapping[str, object]) -> Resolution |
         points=float(str(payload["points"])),
         previous_outcome=None if previous is None else int(str(previous)),
     )
+
+
+def check_role(
+    interaction: discord.Interaction[HalfbieBot], role: discord.Role | None, *, ping: bool = False
+) -> int | None:
+    """A voter or ping role as chosen when a poll is created: a role of this server
+    (not @everyone); one to ping must be one the bot can mention.  None: no role."""
+    if role is None:
+        return None
+    guild = interaction.guild
+    if role.is_default():
+        raise BadInput("theory.role_everyone")
+    if guild is not None and guild.get_role(role.id) is None:
+        raise BadInput("theory.role_gone")
+    if ping and not role.mentionable:
+        me = guild.me if guild is not None else None
+        if me is None or not me.guild_permissions.mention_everyone:
+            raise BadInput("theory.ping_role_quiet", role=role_text(role.id))
+    return role.id
 
 
 def service(bot: HalfbieBot) -> Polls:
@@ -92,6 +137,8 @@ class Polls:
         texts: dict[int, Texts] = {}
         for state in await self.bot.store.theories.posted_polls():
             guild_id = state.theory.guild_id
+            if not self.bot.owns_guild(guild_id):
+                continue  # another shard's: its own process keeps that message (and its tally)
             if guild_id not in texts:
                 texts[guild_id] = await self.bot.announcer.texts(guild_id)
             if shown_key(state.theory, state.tally, texts[guild_id]) != state.shown:
@@ -134,7 +181,8 @@ class Polls:
             guild_id,
             lambda t: result_card(state.theory, state.tally, t, resolution=resolution),
             what=f"result of theory {theory_id}",
-            ping=False,
+            ping=state.theory.fields.ping_role_id is not None,  # the poll's own role, or nobody
+            role_id=state.theory.fields.ping_role_id,
             nonce=job.nonce,
             quiet=job.attempts > 1,
         )
@@ -164,11 +212,15 @@ class Polls:
         self._lock_users[key] = self._lock_users.get(key, 0) + 1
         try:
             async with lock:
-                text = await self._record(guild_id, theory_id, interaction.user.id, option, clicked, t)
-                if self.bot.metrics is not None:
-                    self.bot.metrics.vote_stored(retracted=option is None)
-                # Committed: the message follows soon, whatever happens to the answer.
-                self.refresher.mark(guild_id, theory_id)
+                roles = [role.id for role in getattr(interaction.user, "roles", ())]
+                text, changed = await self._record(
+                    guild_id, theory_id, interaction.user.id, option, clicked, t, roles
+                )
+                if changed:
+                    if self.bot.metrics is not None:
+                        self.bot.metrics.vote_stored(retracted=option is None)
+                    # Committed: the message follows soon, whatever happens to the answer.
+                    self.refresher.mark(guild_id, theory_id)
                 await interaction.response.send_message(text, ephemeral=True)
         finally:
             self._lock_users[key] -= 1
@@ -184,18 +236,24 @@ class Polls:
         option: int | None,
         clicked: str | None,
         t: Texts,
-    ) -> str:
+        roles: list[int],
+    ) -> tuple[str, bool]:
+        """Write the click; the answer, and whether anything may have changed."""
         theories = self.bot.store.theories
         if option is None:
             if await theories.retract_vote(guild_id, theory_id, member_id):
-                return t("theory.retracted")
+                return t("theory.retracted"), True
             await self._why_refused(guild_id, theory_id)
-            return t("theory.no_vote")
-        recorded = await theories.cast_vote(guild_id, theory_id, member_id, option)
-        if recorded is None:
+            return t("theory.no_vote"), False
+        ballot = await theories.choose(guild_id, theory_id, member_id, option, roles)
+        if ballot is None:
             await self._why_refused(guild_id, theory_id)
             raise BadInput("theory.bad_option")
-        return voted_text(clicked, recorded, t)
+        if ballot.need_role is not None or ballot.full:
+            return ballot_text(ballot, clicked, t), False
+        if ballot.max_choices == 1:
+            return voted_text(clicked, option, t), True
+        return ballot_text(ballot, clicked, t), True
 
     async def _why_refused(self, guild_id: int, theory_id: int) -> None:
         """Raise the reason a vote changed nothing, if the poll does not take votes."""
@@ -257,6 +315,24 @@ class Polls:
         )
         # Votes between the read above and now must reach the new message too.
         self.refresher.mark(guild_id, theory.id, retire=previous)
+
+    async def announce_open(self, theory: Theory) -> None:
+        """A new poll with a ping role: the announcement channel says it is open, with a
+        link, pinging that role (and nobody else).  Once: the nonce is the poll's."""
+        role_id = theory.fields.ping_role_id
+        if role_id is None:
+            return
+        fresh = await self.bot.store.theories.get(theory.guild_id, theory.id)
+        if fresh is None:
+            return
+        await self.bot.announcer.post(
+            theory.guild_id,
+            lambda t: opened_card(fresh, t),
+            what=f"opening of theory {theory.id}",
+            ping=True,
+            role_id=role_id,
+            nonce=f"poll-open:{theory.id}",
+        )
 
     # -- closing, resolving, deleting ---------------------------------------------------------
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.render.theories import deleted_embed, jump_url, moved_embed, poll_embed, shown_key
+from bot.store import StoreUnavailable
 
 from ._views import poll_view
 
@@ -105,6 +106,11 @@ class TallyRefresher:
                 poll.dirty = False
                 try:
                     await self._refresh(key, poll)
+                except StoreUnavailable as exc:
+                    # PostgreSQL away for a moment (a restart): the store reconnects by
+                    # itself and says so; the message is looked at again after the interval.
+                    log.warning("Could not refresh the message of theory %d now: %s", key[1], exc)
+                    poll.dirty = True
                 except Exception:
                     log.exception("Could not refresh the message of theory %d", key[1])
                 await self.bot.clock.sleep(self.interval)
