@@ -127,7 +127,9 @@ class HalfbieBot(commands.AutoShardedBot):
             self.store = await Store.open(self.config.database, clock=self.clock.now)
             log.info("Database %s at schema version %d", self.store.location, self.store.version)
             try:
-                await self.store.listen()  # other processes' writes reach this one's caches
+                # Other processes' writes reach this one's caches, and wake its scheduler
+                # when they concern its servers (a job scheduled elsewhere may be due here).
+                await self.store.listen(self._changed_elsewhere)
             except StoreUnavailable as exc:
                 raise StoreOpenError(f"cannot open the database at {self.store.location}: {exc}") from exc
 
@@ -219,6 +221,11 @@ class HalfbieBot(commands.AutoShardedBot):
         return True
 
     # -- shards -----------------------------------------------------------------------------
+
+    def _changed_elsewhere(self, guild_ids: tuple[int, ...]) -> None:
+        scheduler = getattr(self, "scheduler", None)  # made in setup_hook, after the store
+        if scheduler is not None and any(self.owns_guild(guild_id) for guild_id in guild_ids):
+            scheduler.wake()
 
     def owns_guild(self, guild_id: int) -> bool:
         """Whether the server's events, interactions and timed jobs are this process's: its

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from discord.ext import commands
 
 from bot.client import HalfbieBot
 from bot.config import Config
-from bot.models import JobKind, SpoilerMode, TheoryStatus
+from bot.models import Certainty, JobKind, SourceRef, SpoilerMode, TheoryFields, TheoryStatus
 from bot.shards import ShardSet, shard_of
 from bot.store import Store
 from tests.conftest import BotRunner
@@ -338,3 +339,28 @@ async def test_a_write_by_one_process_reaches_the_others_cache(
         return (await second.store.settings.get(guild.id)).spoiler_mode is SpoilerMode.SHOWN
 
     await eventually(heard, "the second process to hear of the change")
+
+
+async def test_a_job_scheduled_by_another_process_wakes_the_process_of_its_shard(
+    shards: BotRunner, fake_discord: FakeDiscord
+) -> None:
+    on = servers(fake_discord, per_shard=1)
+    first, second = await start_both(shards)
+    guild = on[1][0]  # the second process's server
+    # Written through the first process's store (as another process or halfbie import
+    # would): a poll closing in ten minutes, its job committed with it.
+    closes_at = int(shards.clock.now()) + 600
+    fields = TheoryFields("Written elsewhere", ("Yes", "No"), SourceRef("test", Certainty.FAN_THEORY))
+    theory = await first.store.theories.create(guild.id, None, replace(fields, closes_at=closes_at))
+    # The second process slept until its own next job (hours away); the clock moves past
+    # the closing once, and only a wake from the write's notice makes it look again.
+    shards.clock.advance(601)
+
+    async def closed() -> bool:
+        return (await close_jobs(shards)).get(guild.id, ("",))[0] == "done"
+
+    await eventually(closed, "the second process to close the poll written elsewhere")
+    assert (await close_jobs(shards))[guild.id][1] == "halfbie:1/2"
+    found = await second.store.theories.get(guild.id, theory.id)
+    assert found is not None
+    assert found.status is TheoryStatus.CLOSED

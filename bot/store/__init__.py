@@ -176,11 +176,13 @@ class Store:
         until the store has reconnected (always True on SQLite, a file beside the bot)."""
         return bool(getattr(self._writer_conn, "available", True)) and not self._closed
 
-    async def listen(self) -> None:
+    async def listen(self, on_change: Callable[[tuple[int, ...]], None] | None = None) -> None:
         """Hear what other processes write (PostgreSQL): each server a write elsewhere
         changed (another shard's process, ``halfbie import``) is forgotten from this store's
-        cache once that write commits; while the listening connection is down nothing is
-        cached, and it reconnects by itself.  Nothing to do on SQLite (one process per file).
+        cache once that write commits, then ``on_change`` is told which servers (a job
+        scheduled elsewhere for one of them is due here); while the listening connection
+        is down nothing is cached, and it reconnects by itself.  Nothing to do on SQLite
+        (one process per file).
 
         Raises :class:`StoreUnavailable` if PostgreSQL cannot be reached now.
         """
@@ -192,7 +194,7 @@ class Store:
         listener = ChangeListener(
             self._url,
             CHANGES_CHANNEL,
-            on_notice=lambda payload: cache.forget(*parse_changed(payload)),
+            on_notice=lambda payload: _changed(payload, cache.forget, on_change),
             on_lost=cache.suspend,
             on_back=cache.resume,
             ignore=lambda pid: pid == writer_conn.server_pid,  # this store's own writes
@@ -265,3 +267,13 @@ def _backup_paths(dest_path: str | os.PathLike[str]) -> tuple[Path, Path]:
     partial = dest.with_name(f".{dest.name}.partial")
     partial.unlink(missing_ok=True)
     return dest, partial
+
+
+def _changed(
+    payload: str, forget: Callable[..., None], on_change: Callable[[tuple[int, ...]], None] | None
+) -> None:
+    """A notice of servers another process changed: forget them, then say so."""
+    guild_ids = tuple(parse_changed(payload))
+    forget(*guild_ids)
+    if on_change is not None:
+        on_change(guild_ids)
