@@ -120,6 +120,9 @@ class HealthServer:
         return web.Response(text="ok\n")
 
     async def _readyz(self, request: web.Request) -> web.Response:
+        store = getattr(self._bot, "store", None)
+        if store is not None and not store.available:
+            await store.reconnect()  # an idle bot would otherwise wait for its next write
         problems = readiness(self._bot, self._watch)
         if problems:
             return web.Response(status=503, text="".join(f"{problem}\n" for problem in problems))

@@ -213,3 +213,30 @@ async def test_a_connection_lost_while_idle_costs_no_write(postgres: str) -> Non
         assert await store.meta.get("after") == "1"
     finally:
         await store.close()
+
+
+async def test_an_idle_store_reconnects_when_asked_after_postgresql_ended_its_connections(
+    postgres: str,
+) -> None:
+    store = await Store.open(postgres, clock=FakeClock())
+    try:
+        assert store.available
+        admin = await asyncpg.connect(postgres)
+        try:
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await admin.close()
+        for _ in range(500):  # the client hears the server close the socket
+            if not store.available:
+                break
+            await asyncio.sleep(0.01)
+        assert not store.available
+        # Nothing writes (an idle bot); a readiness probe asks, and the store is back.
+        assert await store.reconnect()
+        assert store.available
+        await store.settings.update(1, None, spoiler_mode="shown")  # and writes work
+    finally:
+        await store.close()

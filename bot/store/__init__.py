@@ -176,6 +176,23 @@ class Store:
         until the store has reconnected (always True on SQLite, a file beside the bot)."""
         return bool(getattr(self._writer_conn, "available", True)) and not self._closed
 
+    async def reconnect(self) -> bool:
+        """Try the connection again now (PostgreSQL, after a loss: the writer reconnects
+        on its next transaction, with back-off), by an empty transaction through the
+        writer; whether writes can be committed.  For a readiness probe of an idle bot,
+        which would otherwise stay unready until something writes."""
+        if self.available or self._closed:
+            return self.available
+
+        async def nothing(conn: Connection) -> None:
+            return None
+
+        try:
+            await self._db.write(nothing)
+        except StoreUnavailable:
+            return False
+        return self.available
+
     async def listen(self, on_change: Callable[[tuple[int, ...]], None] | None = None) -> None:
         """Hear what other processes write (PostgreSQL): each server a write elsewhere
         changed (another shard's process, ``halfbie import``) is forgotten from this store's
