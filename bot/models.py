@@ -209,6 +209,9 @@ class TheoryFields:
     max_choices: int = 1  # how many options a member may choose (1: one answer)
     voter_role_id: int | None = None  # only members with this role vote (None: everyone)
     ping_role_id: int | None = None  # pinged when the poll opens and when its result is posted
+    # A scheduled poll: when its ``open_poll`` job posts it (None once it has opened, or for
+    # a poll posted at once).  Until then it takes no votes.
+    opens_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +230,11 @@ class Theory:
     def hides_tally(self) -> bool:
         """A sealed poll shows only its number of voters until it closes."""
         return self.fields.sealed and self.status is TheoryStatus.OPEN
+
+    @property
+    def scheduled(self) -> bool:
+        """An open poll waiting for its opening time (its message is not posted yet)."""
+        return self.fields.opens_at is not None and self.status is TheoryStatus.OPEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -496,6 +504,7 @@ class JobKind(enum.StrEnum):
 
     REMIND = "remind"  # a countdown reminder (release); key "<server>:<week|day|premiere>"
     CLOSE_POLL = "close_poll"  # a poll's closing time (theories); key "<theory>"
+    OPEN_POLL = "open_poll"  # a scheduled poll's opening time (theories); key "<theory>"
     POLL_RESULT = "poll_result"  # a poll's result card (theories); key "<theory>:<audit entry>"
     PURGE = "purge"  # the daily purge of servers left long ago (settings); key "daily"
     RELEASED = "released"  # the stage moves to released once the premiere passed; key "<server>"

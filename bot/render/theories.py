@@ -357,7 +357,9 @@ def list_line(theory: Theory, tally: Tally, t: Texts) -> str:
     """``#12`` title: status · votes · leading option (unless sealed)."""
     total = tally.total
     bits = [short_status(theory, t), votes_text(total, t)]
-    if theory.status is TheoryStatus.RESOLVED and theory.outcome is not None:
+    if theory.scheduled and theory.fields.opens_at is not None:  # not posted yet: no votes
+        bits = [t("theory.short_scheduled", when=f"<t:{theory.fields.opens_at}:F>")]
+    elif theory.status is TheoryStatus.RESOLVED and theory.outcome is not None:
         bits.append(t("theory.list_came_true", option=option_text(theory, theory.outcome, t, 60)))
     elif theory.hides_tally:
         bits.append(t("theory.list_sealed"))

@@ -204,7 +204,7 @@ THEORY_COLUMNS = (
     "t.id, t.guild_id, t.seed_key, t.title, t.details, t.source_name, t.source_url, "
     "t.source_certainty, t.source_quote, t.source_name_ko, t.spoiler, t.safe_title, t.title_ko, "
     "t.details_ko, t.safe_title_ko, t.sealed, t.closes_at, t.max_choices, t.voter_role_id, t.ping_role_id, "
-    "t.status, t.outcome, t.created_at, t.created_by, t.channel_id, t.message_id"
+    "t.opens_at, t.status, t.outcome, t.created_at, t.created_by, t.channel_id, t.message_id"
 )
 
 # A theory with its options in one statement (one consistent read): a row per option.

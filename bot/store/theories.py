@@ -60,6 +60,7 @@ _WRITTEN = (
     "max_choices",
     "voter_role_id",
     "ping_role_id",
+    "opens_at",
 )
 _INSERT = (
     f"INSERT INTO theories (guild_id, {', '.join(_WRITTEN)}, status, created_at, created_by) "
@@ -70,7 +71,11 @@ _INSERT_OPTIONS = "INSERT INTO theory_options (theory_id, position, label, label
 
 # A poll takes votes while it is open, not removed, and before its closing time (even
 # if the scheduler has not closed it yet).
-_OPEN = "t.status = 'open' AND t.removed_at IS NULL AND (t.closes_at IS NULL OR t.closes_at > :now)"
+# A scheduled poll takes none until its ``open_poll`` job has posted it (``opens_at`` NULL).
+_OPEN = (
+    "t.status = 'open' AND t.removed_at IS NULL AND t.opens_at IS NULL "
+    "AND (t.closes_at IS NULL OR t.closes_at > :now)"
+)
 
 # How many answers a member may give, if the poll takes votes now and has the option.
 _CAN_VOTE = f"""
@@ -252,9 +257,16 @@ class TheoryQueries:
 
     # -- writing -------------------------------------------------------------
 
-    async def create(self, guild_id: int, actor_id: int | None, fields: TheoryFields) -> Theory:
-        """Create a theory and its poll; AlreadyExists for a seed key the server has."""
+    async def create(
+        self, guild_id: int, actor_id: int | None, fields: TheoryFields, *, channel_id: int | None = None
+    ) -> Theory:
+        """Create a theory and its poll; AlreadyExists for a seed key the server has.
+
+        A poll with ``fields.opens_at`` is scheduled: its ``open_poll`` job (committed
+        with it, as the ``close_poll`` job is) posts it in ``channel_id`` at that time."""
         check_options(fields)
+        if fields.opens_at is not None and channel_id is None:
+            raise ValueError("a scheduled poll needs the channel it is posted in")
         now = self._db.now()
 
         async def job(conn: Connection) -> Theory:
@@ -274,6 +286,9 @@ class TheoryQueries:
             await _insert_options(conn, theory_id, fields)
             if fields.closes_at is not None:
                 await schedule_in(conn, close_job(guild_id, theory_id, fields.closes_at))
+            if fields.opens_at is not None:
+                await conn.execute("UPDATE theories SET channel_id = ? WHERE id = ?", (channel_id, theory_id))
+                await schedule_in(conn, open_job(guild_id, theory_id, fields.opens_at))
             await record(conn, Author(guild_id, actor_id, now), "theory.create", theory_id, new=plain(fields))
             return Theory(
                 guild_id,
@@ -282,7 +297,7 @@ class TheoryQueries:
                 TheoryStatus.OPEN,
                 created_at=now,
                 created_by=actor_id,
-                channel_id=None,
+                channel_id=channel_id if fields.opens_at is not None else None,
                 message_id=None,
                 outcome=None,
             )
@@ -483,6 +498,52 @@ class TheoryQueries:
 
         return await self._db.write(job)
 
+    # -- opening a scheduled poll -------------------------------------------------------------
+
+    async def open_scheduled(
+        self,
+        guild_id: int,
+        theory_id: int,
+        job: Job,
+        posted: tuple[int, int, str] | None,
+    ) -> bool:
+        """The ``open_poll`` job's commit: the poll takes votes from now, its message
+        (``posted``: channel, message, what it shows; None when it could not be posted)
+        recorded, audited, and the job completed, in one transaction.  False (only the
+        job completed) if the poll was opened, closed or deleted meanwhile."""
+        now = self._db.now()
+
+        async def work(conn: Connection) -> bool:
+            opened = await fetch_value(
+                conn,
+                "UPDATE theories SET opens_at = NULL "
+                "WHERE guild_id = ? AND id = ? AND status = 'open' AND removed_at IS NULL "
+                "AND opens_at IS NOT NULL RETURNING title",
+                (guild_id, theory_id),
+            )
+            if opened is not None:
+                if posted is None:
+                    await conn.execute(
+                        "UPDATE theories SET message_id = NULL, shown = NULL WHERE id = ?", (theory_id,)
+                    )
+                else:
+                    await conn.execute(
+                        "UPDATE theories SET channel_id = ?, message_id = ?, shown = ? WHERE id = ?",
+                        (*posted, theory_id),
+                    )
+                await record(
+                    conn,
+                    Author(guild_id, None, now),
+                    "theory.open",
+                    theory_id,
+                    old={"opens_at": job.due_at},
+                    new={"title": opened, "message_id": None if posted is None else posted[1]},
+                )
+            await complete_in(conn, job, now)
+            return opened is not None
+
+        return await self._db.write(work)
+
     # -- closing ----------------------------------------------------------------------------
 
     async def close_poll(
@@ -640,6 +701,7 @@ class TheoryQueries:
             await conn.execute("DELETE FROM scores WHERE theory_id = ?", (theory_id,))
             await conn.execute("DELETE FROM votes WHERE theory_id = ?", (theory_id,))
             await cancel_in(conn, JobKind.CLOSE_POLL, str(theory_id))
+            await cancel_in(conn, JobKind.OPEN_POLL, str(theory_id))
             await conn.execute(
                 "UPDATE theories SET removed_at = ?, shown = NULL WHERE id = ?",
                 (now, theory_id),
@@ -677,8 +739,13 @@ def close_job(guild_id: int, theory_id: int, closes_at: int) -> NewJob:
     return NewJob(JobKind.CLOSE_POLL, str(theory_id), closes_at, guild_id, {"theory_id": theory_id})
 
 
+def open_job(guild_id: int, theory_id: int, opens_at: int) -> NewJob:
+    """A scheduled poll's ``open_poll`` job, due at its opening time."""
+    return NewJob(JobKind.OPEN_POLL, str(theory_id), opens_at, guild_id, {"theory_id": theory_id})
+
+
 async def reschedule_closing_in(conn: Connection, guild_id: int) -> None:
-    """Inside an import: the closing jobs of the open polls it loaded."""
+    """Inside an import: the closing and opening jobs of the open polls it loaded."""
     rows = await fetch_all(
         conn,
         "SELECT id, closes_at FROM theories WHERE guild_id = ? AND status = 'open' "
@@ -688,6 +755,14 @@ async def reschedule_closing_in(conn: Connection, guild_id: int) -> None:
     for row in rows:
         theory_id = int(row["id"])
         await schedule_in(conn, close_job(guild_id, theory_id, int(row["closes_at"])))
+    rows = await fetch_all(
+        conn,
+        "SELECT id, opens_at FROM theories WHERE guild_id = ? AND status = 'open' "
+        "AND removed_at IS NULL AND opens_at IS NOT NULL",
+        (guild_id,),
+    )
+    for row in rows:
+        await schedule_in(conn, open_job(guild_id, int(row["id"]), int(row["opens_at"])))
 
 
 async def _schedule_result(

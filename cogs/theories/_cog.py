@@ -31,7 +31,15 @@ from bot.render.theories import leaderboard_embed, list_line, mine_line, votes_t
 from bot.ui.paginator import Paginator, line_pages
 
 from ._admin import TheoryAdmin
-from ._input import parse_choices, parse_closing, parse_details, parse_options, parse_status, parse_title
+from ._input import (
+    parse_choices,
+    parse_closing,
+    parse_details,
+    parse_opening,
+    parse_options,
+    parse_status,
+    parse_title,
+)
 from ._polls import COG_NAME, Polls, check_role
 from ._views import PollButton
 
@@ -64,6 +72,7 @@ class TheoryPolls(commands.Cog, name=COG_NAME):
         self.bot.tree.attach(self.admin)
         self.bot.scheduler.register(JobKind.CLOSE_POLL, self.polls.close_when_due)
         self.bot.scheduler.register(JobKind.POLL_RESULT, self.polls.post_result)
+        self.bot.scheduler.register(JobKind.OPEN_POLL, self.polls.open_when_due)
         try:
             await self.polls.check_posted()  # messages a crash left behind
         except Exception:
@@ -74,6 +83,7 @@ class TheoryPolls(commands.Cog, name=COG_NAME):
         self.bot.tree.detach(self.admin)
         self.bot.scheduler.unregister(JobKind.CLOSE_POLL)
         self.bot.scheduler.unregister(JobKind.POLL_RESULT)
+        self.bot.scheduler.unregister(JobKind.OPEN_POLL)
         await self.polls.stop()
 
     @commands.Cog.listener()
@@ -101,6 +111,7 @@ class TheoryPolls(commands.Cog, name=COG_NAME):
         choices="How many options each member may choose (1 by default)",
         voter_role="Only members with this role may vote (everyone by default)",
         ping_role="A role pinged when the poll opens and when its result is posted",
+        opens="Open the poll later, at a time (tomorrow 20:00, 2026-12-24 18:00, 2d 3h); posted here then",
     )
     @poll_creator_only()
     async def new(
@@ -114,13 +125,17 @@ class TheoryPolls(commands.Cog, name=COG_NAME):
         choices: app_commands.Range[int, 1, 10] = 1,
         voter_role: discord.Role | None = None,
         ping_role: discord.Role | None = None,
+        opens: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
         guild_id = guild_id_of(interaction)
         # The source is stored with the theory and shown on its poll message: the
         # server's language, like the message.
         proposed = (await self.bot.announcer.texts(guild_id))("theory.new_source")
         answers = parse_options(options)
-        zone = when.default_zone((await self.bot.texts(interaction)).language)  # of a time typed alone
+        t = await self.bot.texts(interaction)
+        zone = when.default_zone(t.language)  # of a time typed alone
+        now = self.bot.clock.now()
+        opens_at = parse_opening(opens, now, zone)
         fields = TheoryFields(
             title=parse_title(title),
             options=answers,
@@ -129,15 +144,24 @@ class TheoryPolls(commands.Cog, name=COG_NAME):
             source=SourceRef(proposed, Certainty.FAN_THEORY),
             details=parse_details(details),
             sealed=sealed,
-            closes_at=parse_closing(closes, self.bot.clock.now(), zone),
+            closes_at=parse_closing(closes, now, zone, opens_at=opens_at),
             max_choices=parse_choices(choices, len(answers)),
             voter_role_id=check_role(interaction, voter_role),
             ping_role_id=check_role(interaction, ping_role, ping=True),
+            opens_at=opens_at,
         )
         await self.bot.seeder.ensure(guild_id)
-        theory = await self.bot.store.theories.create(guild_id, interaction.user.id, fields)
-        if fields.closes_at is not None:
-            self.bot.scheduler.wake()  # its close_poll job was committed with it
+        theory = await self.bot.store.theories.create(
+            guild_id, interaction.user.id, fields, channel_id=interaction.channel_id
+        )
+        if fields.closes_at is not None or opens_at is not None:
+            self.bot.scheduler.wake()  # its close_poll and open_poll jobs were committed with it
+        if opens_at is not None:
+            # Posted here by the scheduler at that time (see Polls.open_when_due).
+            await interaction.response.send_message(
+                t("theory.scheduled", id=theory.id, when=f"<t:{opens_at}:F>"), ephemeral=True
+            )
+            return
         await self.polls.post(interaction, theory)
         await self.polls.announce_open(theory)
 

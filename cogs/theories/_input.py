@@ -78,35 +78,60 @@ def parse_status(text: str | None) -> TheoryStatus | None:
         raise BadInput("theory.status_unknown", text=text[:40]) from None
 
 
-def parse_closing(text: str | None, now: float, zone: dt.tzinfo = dt.UTC) -> int | None:
+def parse_opening(text: str | None, now: float, zone: dt.tzinfo = dt.UTC) -> int | None:
+    """When a scheduled poll opens, in Unix seconds; nothing typed → None (at once).
+
+    What :func:`parse_closing` reads (a duration counts from now); a time already passed,
+    or further than a poll may stay open, is refused."""
+    if text is None or not text.strip():
+        return None
+    raw = (check_length(text, CLOSES_MAX, "fields.opens") or "").strip()
+    opens_at = _moment(raw, now, zone, "theory.opens_bad")
+    if opens_at <= now:
+        raise BadInput("theory.opens_past")
+    if opens_at - now > MAX_OPEN:
+        raise BadInput("theory.opens_far", days=MAX_OPEN // 86400)
+    return opens_at
+
+
+def parse_closing(
+    text: str | None, now: float, zone: dt.tzinfo = dt.UTC, *, opens_at: int | None = None
+) -> int | None:
     """When voting ends, in Unix seconds; nothing typed → None (open until closed).
 
     A duration (``3d``, ``1d 6h``, ``90m``, ``3일``, ``1일 12시간``, ``이틀``), a day and
     time as English and Korean fans type them, with an optional zone (``2026-12-24 18:00``,
     ``내일 오후 5시``, ``금요일 오후 6시까지 서울``; ``zone`` when none is typed, UTC as
-    the option's description says), or Discord's timestamp markup (``<t:1800000000:F>``)."""
+    the option's description says), or Discord's timestamp markup (``<t:1800000000:F>``).
+
+    A scheduled poll (``opens_at``): a duration counts from its opening, and a time must
+    come after it."""
     if text is None or not text.strip():
         return None
     raw = (check_length(text, CLOSES_MAX, "fields.closes") or "").strip()
-    closes_at = _closing(raw, now, zone)
+    start = int(now) if opens_at is None else opens_at
+    closes_at = _moment(raw, now, zone, "theory.closes_bad", start=start)
     if closes_at <= now:
         raise BadInput("theory.closes_past")
-    if closes_at - now < MIN_OPEN:
+    if opens_at is not None and closes_at <= opens_at:
+        raise BadInput("theory.opens_after_close")
+    if closes_at - start < MIN_OPEN:
         raise BadInput("theory.closes_soon", minutes=MIN_OPEN // 60)
-    if closes_at - now > MAX_OPEN:
+    if closes_at - start > MAX_OPEN:
         raise BadInput("theory.closes_far", days=MAX_OPEN // 86400)
     return closes_at
 
 
-def _closing(raw: str, now: float, zone: dt.tzinfo) -> int:
+def _moment(raw: str, now: float, zone: dt.tzinfo, bad: str, *, start: int | None = None) -> int:
+    """A duration (from ``start``, now if None) or a moment, in Unix seconds."""
     try:
-        return int(now) + when.parse_duration(raw)
+        return (int(now) if start is None else start) + when.parse_duration(raw)
     except when.WhenError:
         pass
     try:
         return int(when.parse_moment(raw, now=now, zone=zone).at().timestamp())
     except (when.WhenError, OverflowError, ValueError):
-        raise BadInput("theory.closes_bad", text=raw[:60]) from None
+        raise BadInput(bad, text=raw[:60]) from None
 
 
 def theory_id_of(text: str) -> int | None:

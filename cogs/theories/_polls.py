@@ -10,6 +10,14 @@ Timed work is the one scheduler's: a poll with a closing time has a ``close_poll
 committed with the poll; closing it (by the job or an admin) and resolving it each
 commit a ``poll_result`` job in the same transaction, which posts the result card once
 (with the job's nonce, so a retry after a crash does not post twice).
+
+A scheduled poll (``/theory new opens:``) has an ``open_poll`` job committed with it: at
+its time the job posts the poll in the channel where it was created, with the job's
+nonce (a retry after a crash gets the message already made, not a second one), then
+commits the message and the opening together.  If that channel is gone, or the bot may
+not post there (Discord refuses), the poll opens without a message: a warning names the
+poll and the channel, its creator (or an admin) posts it with ``/theory show``, and a
+ping role's opening card still goes to the announcement channel.
 """
 
 from __future__ import annotations
@@ -19,9 +27,11 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
+import aiohttp
 import discord
 from discord import app_commands
 
+from bot.announce import CHANNEL_NEEDS
 from bot.checks import guild_id_of, require_poll_creator
 from bot.errors import BadInput, Closed, NotFound, Refused
 from bot.i18n import Texts
@@ -190,6 +200,60 @@ class Polls:
             return  # no announcement channel: nothing to post, nothing to retry
         raise RetryLater(RESULT_RETRY_AFTER if outcome.definite else RESULT_RETRY_SOON, outcome.problem or "")
 
+    async def open_when_due(self, job: Job) -> None:
+        """An ``open_poll`` job: post the scheduled poll where it was created, once (the
+        job's nonce), and open it in the same commit as the job's completion."""
+        guild_id = job.guild_id
+        if guild_id is None:
+            raise ValueError(f"open_poll job {job.id} names no server")
+        theory_id = int(str(job.payload["theory_id"]))
+        store = self.bot.store.theories
+        state = await store.poll_state(guild_id, theory_id)
+        if state is None or not state.theory.scheduled:
+            await store.open_scheduled(guild_id, theory_id, job, None)  # only completes the job
+            return
+        theory = state.theory
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            raise RetryLater(RESULT_RETRY_SOON, "the server is not available")
+        t = await self.bot.announcer.texts(guild_id)
+        posted: tuple[int, int, str] | None = None
+        problem = "no channel stored"
+        channel = None if theory.channel_id is None else guild.get_channel_or_thread(theory.channel_id)
+        if channel is None or not isinstance(channel, discord.TextChannel | discord.Thread):
+            problem = f"channel {theory.channel_id} is gone"
+        elif missing := [n for n in CHANNEL_NEEDS if not getattr(channel.permissions_for(guild.me), n)]:
+            problem = f"missing {', '.join(missing)} in channel {channel.id}"
+        else:
+            view = poll_view(theory, t)
+            extra: dict[str, Any] = {} if view is None else {"view": view}
+            try:
+                message = await channel.send(
+                    embed=poll_embed(theory, state.tally, t), nonce=job.nonce, **extra
+                )
+            except discord.HTTPException as exc:
+                if exc.status >= 500:
+                    raise RetryLater(RESULT_RETRY_SOON, f"{exc.status} posting the poll") from None
+                problem = f"{exc.status} {exc.text or type(exc).__name__}"[:200]
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                raise RetryLater(RESULT_RETRY_SOON, type(exc).__name__) from None
+            else:
+                posted = (channel.id, message.id, shown_key(theory, state.tally, t))
+        if posted is None:
+            log.warning(
+                "Could not post scheduled theory %d in server %d (%s): it is open without a message; "
+                "/theory show posts it",
+                theory_id,
+                guild_id,
+                problem,
+            )
+        if not await store.open_scheduled(guild_id, theory_id, job, posted):
+            return
+        log.info("Opened scheduled theory %d of server %d", theory_id, guild_id)
+        if posted is not None:
+            self.refresher.mark(guild_id, theory_id)  # in case anything changed since the read
+        await self.announce_open(theory)
+
     # -- voting -----------------------------------------------------------------------------
 
     async def vote(
@@ -260,8 +324,11 @@ class Polls:
         theories = self.bot.store.theories
         if await theories.is_open(guild_id, theory_id):
             return
-        if await theories.get(guild_id, theory_id) is None:
+        theory = await theories.get(guild_id, theory_id)
+        if theory is None:
             raise Closed("theory.poll_deleted")
+        if theory.scheduled and theory.fields.opens_at is not None:
+            raise Closed("theory.poll_not_open", when=f"<t:{theory.fields.opens_at}:F>")
         raise Closed("theory.poll_closed")
 
     # -- posting ----------------------------------------------------------------------------
@@ -290,6 +357,7 @@ class Polls:
         if state is None:
             raise NotFound("theory.poll_deleted")
         theory = state.theory
+        public = public and not theory.scheduled  # its job posts it; until then, a private look
         # What is posted speaks the server's language; a private copy, the member's.
         t = await (self.bot.announcer.texts(guild_id) if public else self.bot.texts(interaction))
         embed = poll_embed(theory, state.tally, t)
