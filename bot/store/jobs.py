@@ -28,7 +28,7 @@ from bot.models import Job, JobState, NewJob
 from bot.shards import ShardSet
 
 from ._conn import Connection, Row, is_postgres
-from ._db import Db, fetch_all, fetch_one, from_row
+from ._db import Db, fetch_all, fetch_one, from_row, notify_changed
 from .coordination import lock_key
 
 __all__ = ["NOTE_LIMIT", "JobQueries", "cancel_in", "complete_in", "schedule_in"]
@@ -97,6 +97,10 @@ async def _schedule(conn: Connection, new: NewJob, payload: str) -> Job:
         (new.kind, new.key, new.guild_id, new.due_at, payload),
     )
     assert row is not None  # INSERT ... RETURNING returns the row it inserted
+    if new.guild_id is not None:
+        # The process that owns the server's shard may be another one, asleep until its
+        # own next job: the notice (sent at commit) wakes its scheduler.
+        await notify_changed(conn, (new.guild_id,))
     return _job(row)
 
 
