@@ -47,7 +47,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import report, store_bench, takeover  # noqa: E402
-from bench.database import Probe, cpu_delta, fresh_postgres, redact, server_version  # noqa: E402
+from bench.database import Probe, cpu_delta, fresh_postgres, server_version  # noqa: E402
+from bot.store import redact  # noqa: E402
 from tests.fakediscord import FakeDiscord, FakeGuild, FakeMember, FakeMessage, Perm  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")

@@ -11,47 +11,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import secrets
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-__all__ = ["Probe", "cpu_delta", "fresh_postgres", "redact", "server_version"]
+from tests.store_fixtures import fresh_postgres as _fresh
+
+__all__ = ["Probe", "cpu_delta", "fresh_postgres", "server_version"]
 
 Where = Path | str  # an SQLite file, or a PostgreSQL URL
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def redact(url: str) -> str:
-    """The URL without its password, for the report."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
-
-
-def _with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-@contextlib.asynccontextmanager
-async def fresh_postgres(url: str) -> AsyncIterator[str]:
-    """The URL of a new, empty database on ``url``'s server, dropped afterwards."""
-    name = f"halfbie_bench_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield _with_database(url, name)
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+def fresh_postgres(url: str) -> contextlib.AbstractAsyncContextManager[str]:
+    """A new database on ``url``'s server for one bot process or measurement, dropped after."""
+    return _fresh(url, prefix="halfbie_bench")
 
 
 async def server_version(url: str) -> str:

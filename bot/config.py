@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.shards import ShardSet, parse_shard_ids
+from bot.store import redact
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = ROOT / "data" / "halfbie.db"
@@ -47,7 +48,7 @@ class Config:
     shard_count: int | None = None
 
     def __repr__(self) -> str:  # the token (and a database password) never shows up in logs
-        where = f"database_url={_redact(self.database_url)!r}" if self.database_url else ""
+        where = f"database_url={redact(self.database_url)!r}" if self.database_url else ""
         shards = f", shards={str(self.shards)!r}" if self.shards is not None else ""
         return (
             f"Config(token=<hidden>, db_path={str(self.db_path)!r}, {where + ', ' if where else ''}"
@@ -114,15 +115,6 @@ def _check_db_path(raw: str) -> Path:
 
 
 _PG_SCHEMES = ("postgresql", "postgres")
-
-
-def _redact(url: str) -> str:
-    """The URL with its password, if any, replaced by ``***``."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return urllib.parse.urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 def _database(raw: str) -> tuple[str | None, str | None]:

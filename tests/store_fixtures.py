@@ -100,15 +100,16 @@ def _with_database(url: str, name: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def fresh_postgres() -> AsyncIterator[str]:
-    """The URL of a new, empty PostgreSQL database, dropped afterwards (with whatever is
-    still connected to it)."""
-    name = f"halfbie_t_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(PG_URL)
+async def fresh_postgres(url: str = PG_URL, prefix: str = "halfbie_t") -> AsyncIterator[str]:
+    """The URL of a new, empty PostgreSQL database on ``url``'s server (whose user may
+    create databases), ``<prefix>_<random>``, dropped afterwards with whatever is still
+    connected to it.  The benchmark makes its databases with it too."""
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    admin = await asyncpg.connect(url)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
         try:
-            yield _with_database(PG_URL, name)
+            yield _with_database(url, name)
         finally:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:

@@ -38,8 +38,8 @@ async def counts(runner: BotRunner) -> dict[str, int]:
 
 async def until(check: Callable[[], object]) -> None:
     """Wait until ``check()`` (or what it returns, if awaitable) is truthy: for what the
-    bot does in tasks of its own."""
-    async with asyncio.timeout(5):
+    bot does in tasks of its own (never for a schedule: the clock is moved for those)."""
+    async with asyncio.timeout(10):
         while True:
             result = check()
             if inspect.isawaitable(result):

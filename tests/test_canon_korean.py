@@ -25,7 +25,7 @@ from tests.test_canon import ARTICLE, _plain
 DATA = Path(__file__).resolve().parent.parent / "data"
 
 HANGUL = re.compile(r"[가-힣]")
-# 이(가), 을(를), 은(는), 와(과), (으)로 and the like: never written, always chosen.
+# Both forms of a particle with one in brackets: never written, always chosen.
 FALLBACK = re.compile(r"\((?:이|가|을|를|은|는|와|과|으|로|으로)\)")
 # An article's quote in a Korean text: its English words, then the Korean marked as a translation.
 MARKED_QUOTE = re.compile(r'"(?P<english>[^"]+)"\(번역: "(?P<korean>[^"]+)"\)')

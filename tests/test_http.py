@@ -4,8 +4,6 @@ the README says, through the real bot against the offline Discord."""
 from __future__ import annotations
 
 import asyncio
-import inspect
-from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -20,20 +18,9 @@ from bot.config import ConfigError, load_config
 from bot.models import NewJob
 from tests.conftest import BotRunner
 from tests.fakediscord import FakeDiscord, FakeGuild, FakeMember, Perm
+from tests.test_bot import until
 
 LOCAL = ("127.0.0.1", 0)  # any free port
-
-
-async def until(check: Callable[[], Any]) -> None:
-    """Wait for something the bot does in a task of its own (not for a schedule)."""
-    async with asyncio.timeout(10):
-        while True:
-            result = check()
-            if inspect.isawaitable(result):
-                result = await result
-            if result:
-                return
-            await asyncio.sleep(0.02)
 
 
 async def get(bot: HalfbieBot, path: str) -> tuple[int, str, str]:

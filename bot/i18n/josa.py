@@ -2,8 +2,8 @@
 
 A Korean particle has two forms: one after a final consonant (받침) and one after a
 vowel (이/가, 을/를, 은/는, 과/와, 이에요/예요, ...); 으로/로 takes 로 after a vowel
-*and* after ㄹ (서울로, 칠로). The catalog never writes a bracketed fallback such as
-``이(가)``: a Korean message writes ``{name:을}`` and :func:`particle` picks the form
+*and* after ㄹ (서울로, 칠로). The catalog never writes both forms with one in
+brackets: a Korean message writes ``{name:을}`` and :func:`particle` picks the form
 from what is substituted (see ``bot.i18n.format_message``).
 
 How the last sound is found, from the end of the text:

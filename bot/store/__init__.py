@@ -56,6 +56,7 @@ __all__ = [
     "Work",
     "Writer",
     "WriterStats",
+    "redact",
 ]
 
 log = logging.getLogger(__name__)
